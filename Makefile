@@ -1,0 +1,71 @@
+# PVD Suivi — deux commandes : `make run` et `make test`.
+SHELL := /bin/bash
+.ONESHELL:
+.SHELLFLAGS := -eu -o pipefail -c
+
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+APT_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core docker-compose
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test system setup env migrate serve lint clean
+
+## Paquets système (Chromium pour les tests navigateur, bibliothèques de WeasyPrint, poppler-utils).
+system:
+	missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)
+	if [ -n "$$missing" ]; then
+		echo "Installation des paquets système : $$missing"
+		$(SUDO) apt-get update -q
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing
+	fi
+
+## Environnement Python (réinstallé quand pyproject.toml change).
+$(VENV)/.installed: pyproject.toml
+	[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+setup: system $(VENV)/.installed
+
+## Fichier .env local (clé secrète générée une fois).
+.env:
+	key=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
+	sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$$key|" .env.example > .env
+	echo "SECURE_COOKIES=false" >> .env
+
+env: .env
+
+migrate: setup env
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py charger_referentiel
+
+## Démarre l'application (gunicorn) et un worker Celery, avec les données de démonstration.
+run: migrate
+	$(PY) manage.py collectstatic --noinput -v0
+	echo "Comptes de démonstration :"
+	$(PY) manage.py creer_demo
+	mkdir -p var
+	$(VENV)/bin/celery -A pvd worker --loglevel=INFO --concurrency=2 > var/celery.log 2>&1 &
+	worker=$$!
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM
+	echo ""
+	echo "PVD Suivi : http://$(HOST):$(PORT)/  (worker Celery : var/celery.log ; Ctrl-C pour arrêter)"
+	$(VENV)/bin/gunicorn pvd.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+## Toute la suite : vérifications Django, migrations à jour, tests (dont navigateur).
+test: setup
+	export SECRET_KEY=$${SECRET_KEY:-tests-seulement} DJANGO_SETTINGS_MODULE=pvd.settings_test
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	mkdir -p var
+	$(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,15 @@
+from django.contrib.auth.forms import AuthenticationForm
+from dsfr.forms import DsfrBaseForm
+
+
+class ConnexionForm(DsfrBaseForm, AuthenticationForm):
+    error_messages = {
+        "invalid_login": "Identifiant ou mot de passe incorrect. Vérifiez les deux champs et réessayez.",
+        "inactive": "Ce compte est désactivé. Contactez l’administrateur de PVD Suivi.",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = "Identifiant"
+        self.fields["password"].label = "Mot de passe"
+        self._bound_fields_cache.clear()  # DsfrBaseForm a déjà construit les champs avec les anciens libellés

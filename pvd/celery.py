@@ -1,0 +1,18 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pvd.settings")
+
+app = Celery("pvd")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def create_filesystem_broker_folders(sender, **kwargs):
+    """Le broker « filesystem:// » exige que ses dossiers existent."""
+    for option in ("data_folder_in", "data_folder_out", "processed_folder"):
+        folder = (sender.conf.broker_transport_options or {}).get(option)
+        if folder:
+            os.makedirs(folder, exist_ok=True)

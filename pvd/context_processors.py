@@ -1,0 +1,19 @@
+from types import SimpleNamespace
+
+# Ce que les gabarits de django-dsfr lisent dans SITE_CONFIG, sans requête en base à chaque page.
+SITE = SimpleNamespace(
+    site_title="PVD Suivi",
+    site_tagline="Suivi du programme Petites villes de demain",
+    header_brand_html="Ministère<br>de l’Aménagement<br>du territoire",
+    footer_brand_html="Ministère<br>de l’Aménagement<br>du territoire",
+    footer_description="PVD Suivi permet aux préfectures et au ministère de suivre l’avancement "
+    "du programme Petites villes de demain.",
+    beta_tag=False,
+    mourning=False,
+    notice_title="",
+    notice_description="",
+)
+
+
+def site(request):
+    return {"SITE_CONFIG": SITE}

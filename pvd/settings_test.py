@@ -1,0 +1,22 @@
+"""Réglages des tests : ceux de production, avec une base de test sur fichier (partagée avec les
+serveurs et workers lancés par les tests) et un hachage de mot de passe rapide."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-seulement-pas-un-secret")
+os.environ.setdefault("SECURE_COOKIES", "false")
+
+from pvd.settings import *  # noqa: E402,F403
+from pvd.settings import DATABASES, VAR_DIR  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+# Les serveurs lancés par les tests servent les fichiers statiques sans collectstatic.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from comptes import views as comptes_views
+from pvd import views
+
+admin.site.site_header = "PVD Suivi — administration"
+admin.site.site_title = "PVD Suivi"
+
+urlpatterns = [
+    path("", views.accueil, name="accueil"),
+    path("connexion/", comptes_views.ConnexionView.as_view(), name="login"),
+    path("deconnexion/", comptes_views.DeconnexionView.as_view(), name="logout"),
+    path("communes/", include("communes.urls")),
+    path("", include("territoires.urls")),
+    path("admin/", admin.site.urls),
+]

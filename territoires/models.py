@@ -1,0 +1,140 @@
+from django.db import models
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from comptes.models import territory_q
+from territoires.constants import EpciType, Zone
+
+
+def _count(queryset):
+    """Sous-requête COUNT corrélée : un compte par ligne, sans jointure qui multiplie les lignes."""
+    sous_requete = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(sous_requete, output_field=IntegerField()), 0)
+
+
+PVD = Q(id_pvd__isnull=False)
+
+
+class RegionQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(territory_q(user, region_path="code", departement_path="departements__code"))
+
+    def with_counts(self):
+        departements = Departement.objects.filter(region=OuterRef("pk"))
+        communes = Commune.objects.pvd().filter(departement__region=OuterRef("pk"))
+        return self.annotate(
+            departements_count=_count(departements), communes_pvd_count=_count(communes)
+        )
+
+
+class Region(models.Model):
+    code = models.CharField("code INSEE", max_length=3, primary_key=True)
+    nom = models.CharField("nom", max_length=100)
+    zone = models.CharField("zone", max_length=5, choices=Zone.choices)
+
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "région"
+        ordering = ["nom"]
+
+    def __str__(self):
+        return self.nom
+
+
+class DepartementQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(territory_q(user, region_path="region_id", departement_path="code"))
+
+    def with_counts(self):
+        return self.annotate(communes_pvd_count=_count(Commune.objects.pvd().filter(departement=OuterRef("pk"))))
+
+
+class Departement(models.Model):
+    code = models.CharField("code INSEE", max_length=3, primary_key=True)
+    nom = models.CharField("nom", max_length=100)
+    region = models.ForeignKey(Region, verbose_name="région", on_delete=models.PROTECT, related_name="departements")
+    zone = models.CharField("zone", max_length=5, choices=Zone.choices)
+
+    objects = DepartementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "département"
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.code} – {self.nom}"
+
+
+class EpciQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Les EPCI dont au moins une commune est dans le territoire de l'utilisateur."""
+        communes = Commune.objects.for_user(user).filter(epci=OuterRef("pk"))
+        return self.filter(Exists(communes))
+
+
+class Epci(models.Model):
+    siren = models.CharField("SIREN", max_length=9, primary_key=True)
+    nom = models.CharField("nom", max_length=200)
+    type = models.CharField("nature juridique", max_length=5, choices=EpciType.choices)
+    population = models.PositiveIntegerField("population totale", null=True, blank=True)
+
+    objects = EpciQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "EPCI"
+        verbose_name_plural = "EPCI"
+        ordering = ["nom"]
+
+    def __str__(self):
+        return self.nom
+
+
+class CommuneQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(territory_q(user, region_path="departement__region_id", departement_path="departement_id"))
+
+    def pvd(self):
+        return self.filter(PVD)
+
+    def with_territoire(self):
+        return self.select_related("departement__region", "epci")
+
+
+class Commune(models.Model):
+    code_insee = models.CharField("code INSEE", max_length=5, primary_key=True)
+    nom = models.CharField("nom", max_length=100)
+    departement = models.ForeignKey(
+        Departement, verbose_name="département", on_delete=models.PROTECT, related_name="communes"
+    )
+    epci = models.ForeignKey(
+        Epci, verbose_name="EPCI", on_delete=models.SET_NULL, null=True, blank=True, related_name="communes"
+    )
+    population = models.PositiveIntegerField("population", null=True, blank=True)
+    id_pvd = models.CharField(
+        "identifiant PVD",
+        max_length=20,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Identifiant ANCT (pvd-<région>-<département>-<n>) ; vide si la commune n’est pas lauréate.",
+    )
+    date_adhesion_liste = models.DateField(
+        "signature de la convention d’adhésion (liste ANCT)",
+        null=True,
+        blank=True,
+        help_text="Date publiée par l’ANCT dans la liste des communes PVD.",
+    )
+
+    objects = CommuneQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "commune"
+        ordering = ["nom"]
+
+    def __str__(self):
+        return f"{self.nom} ({self.code_insee})"
+
+    @property
+    def is_pvd(self):
+        return self.id_pvd is not None

@@ -1,0 +1,136 @@
+"""Fixtures communes : la base de test reçoit une fois pour toutes le vrai référentiel (régions,
+départements, EPCI, communes, liste PVD) et les comptes de démonstration."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from comptes.services import DEMO_PASSWORD, demo_users_creer
+from territoires.services import referentiel_charger
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        referentiel_charger()
+        demo_users_creer()
+
+
+@pytest.fixture
+def demo_password():
+    return DEMO_PASSWORD
+
+
+def _demo(username):
+    from comptes.models import User
+
+    return User.objects.select_related("region", "departement").get(username=username)
+
+
+@pytest.fixture
+def user_departemental(db):
+    return _demo("demo-departement")
+
+
+@pytest.fixture
+def user_regional(db):
+    return _demo("demo-region")
+
+
+@pytest.fixture
+def user_national(db):
+    return _demo("demo-national")
+
+
+@pytest.fixture
+def user_admin(db):
+    return _demo("demo-admin")
+
+
+def database_url():
+    """URL de la base de test, pour les processus (serveur web, worker) lancés par les tests."""
+    s = connection.settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}:{s['PASSWORD'] or ''}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def process_env(**extra):
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "pvd.settings_test",
+        "DATABASE_URL": database_url(),
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def serveur(django_db_setup, tmp_path_factory):
+    """Un vrai serveur gunicorn sur la base de test ; renvoie son URL."""
+    port = _free_port()
+    log = tmp_path_factory.mktemp("serveur") / "gunicorn.log"
+    with log.open("w") as sortie:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "pvd.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", "1", "--threads", "4", "--timeout", "60"],
+            cwd=BASE_DIR, env=process_env(), stdout=sortie, stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{url}/connexion/", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail(f"gunicorn s'est arrêté :\n{log.read_text()}")
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"gunicorn ne répond pas :\n{log.read_text()}")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def navigateur():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(navigateur):
+    context = navigateur.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
