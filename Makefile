@@ -14,7 +14,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 ## Paquets système (Chromium pour les tests navigateur, bibliothèques de WeasyPrint, poppler-utils).
 system:
-	missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)
 	if [ -n "$$missing" ]; then
 		echo "Installation des paquets système : $$missing"
 		$(SUDO) apt-get update -q
@@ -23,7 +23,7 @@ system:
 
 ## Environnement Python (réinstallé quand pyproject.toml change).
 $(VENV)/.installed: pyproject.toml
-	[ -x $(PY) ] || python3 -m venv $(VENV)
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
@@ -32,19 +32,19 @@ setup: system $(VENV)/.installed
 
 ## Fichier .env local (clé secrète générée une fois).
 .env:
-	key=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
+	@key=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
 	sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$$key|" .env.example > .env
 	echo "SECURE_COOKIES=false" >> .env
 
 env: .env
 
 migrate: setup env
-	$(PY) manage.py migrate --noinput -v0
+	@$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py charger_referentiel
 
 ## Démarre l'application (gunicorn) et un worker Celery, avec les données de démonstration.
 run: migrate
-	$(PY) manage.py collectstatic --noinput -v0
+	@$(PY) manage.py collectstatic --noinput -v0
 	echo "Comptes de démonstration :"
 	$(PY) manage.py creer_demo
 	mkdir -p var
@@ -57,15 +57,15 @@ run: migrate
 
 ## Toute la suite : vérifications Django, migrations à jour, tests (dont navigateur).
 test: setup
-	export SECRET_KEY=$${SECRET_KEY:-tests-seulement} DJANGO_SETTINGS_MODULE=pvd.settings_test
+	@export SECRET_KEY=$${SECRET_KEY:-tests-seulement} DJANGO_SETTINGS_MODULE=pvd.settings_test
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 	mkdir -p var
 	$(PY) -m pytest
 
 lint: setup
-	$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf var staticfiles .pytest_cache
+	@rm -rf var staticfiles .pytest_cache
