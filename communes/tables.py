@@ -1,19 +1,87 @@
 import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from communes.constants import Phase
 from territoires.models import Commune
+
+COULEURS_PHASE = {
+    Phase.LAUREATE: "fr-badge--purple-glycine",
+    Phase.ADHESION_SIGNEE: "fr-badge--blue-ecume",
+    Phase.CADRE_EN_ELABORATION: "fr-badge--yellow-tournesol",
+    Phase.CADRE_SIGNEE: "fr-badge--info",
+    Phase.OPERATIONNELLE: "fr-badge--success",
+    Phase.RETIREE: "",
+}
+
+
+def badge_phase(phase):
+    return format_html(
+        '<p class="fr-badge fr-badge--sm fr-badge--no-icon {}">{}</p>',
+        COULEURS_PHASE[phase],
+        Phase(phase).label,
+    )
 
 
 class CommuneTable(tables.Table):
-    nom = tables.Column("Commune", linkify=("communes:detail", {"code_insee": tables.A("code_insee")}))
-    code_insee = tables.Column("Code INSEE")
+    nom = tables.Column("Commune")
     departement = tables.Column("Département", order_by=("departement__code",))
     epci = tables.Column("EPCI", order_by=("epci__nom",))
-    population = tables.Column("Population", attrs={"td": {"class": "pvd-nombre"}})
-    date_adhesion_liste = tables.DateColumn(format="d/m/Y", verbose_name="Adhésion signée le")
+    phase = tables.Column("Phase", accessor="phase")
+    alertes = tables.Column("Alertes", accessor="is_risque", order_by=("-is_risque", "-is_retard_cadre"))
+    chef_de_projet_statut = tables.Column("Chef de projet", accessor="chef_de_projet_statut", default="—")
+    actions = tables.Column(
+        "Actions engagées / total",
+        accessor="actions_engagees_count",
+        order_by=("actions_engagees_count", "actions_count"),
+        attrs={"td": {"class": "pvd-nombre"}},
+    )
+    financement_accorde = tables.Column("Financements accordés", attrs={"td": {"class": "pvd-nombre"}})
 
     class Meta:
         model = Commune
-        fields = ("nom", "code_insee", "departement", "epci", "population", "date_adhesion_liste")
+        fields = (
+            "nom",
+            "departement",
+            "epci",
+            "phase",
+            "alertes",
+            "chef_de_projet_statut",
+            "actions",
+            "financement_accorde",
+        )
         caption = "Communes PVD"
         empty_text = "Aucune commune PVD ne correspond à ces critères."
         per_page = 50
+
+    def render_nom(self, value, record):
+        return format_html(
+            '<a href="{}">{}</a><br><span class="fr-text--xs fr-mb-0">{}</span>',
+            reverse("communes:detail", args=[record.code_insee]),
+            value,
+            record.code_insee,
+        )
+
+    def render_phase(self, value):
+        return badge_phase(value)
+
+    def render_alertes(self, record):
+        alertes = []
+        if record.is_risque:
+            alertes.append(("fr-badge--warning", "Difficulté"))
+        if record.is_retard_cadre:
+            alertes.append(("fr-badge--error", "18 mois"))
+        if not alertes:
+            return "—"
+        return format_html_join("", '<p class="fr-badge fr-badge--sm {}">{}</p> ', alertes)
+
+    def render_chef_de_projet_statut(self, value, record):
+        from communes.constants import StatutChefDeProjet
+
+        return StatutChefDeProjet(value).label
+
+    def render_actions(self, record):
+        return f"{record.actions_engagees_count} / {record.actions_count}"
+
+    def render_financement_accorde(self, value):
+        return f"{value:,.0f} €".replace(",", "\u202f")

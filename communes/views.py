@@ -1,9 +1,23 @@
-from django.views.generic import DetailView
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.generic import DetailView, FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from communes import forms
+from communes.constants import DELAI_CONVENTION_CADRE_MOIS, Phase, StatutChefDeProjet, TypeConvention
+from communes.exports import communes_exporter
 from communes.filters import CommuneFilter
+from communes.historique import historique_territoire
+from communes.imports import COLONNES, statuts_importer
+from communes.models import Action, Avenant, ChefDeProjet, Convention, Financement, Ort
+from communes.querysets import mois_apres
+from communes.services import ConflitEdition, objet_supprimer, suivi_enregistrer
 from communes.tables import CommuneTable
+from comptes.constants import Role
 from pvd.breadcrumbs import breadcrumb_for
 from territoires.models import Commune
 
@@ -14,27 +28,336 @@ class CommuneListView(SingleTableMixin, FilterView):
     template_name = "communes/commune_list.html"
 
     def get_queryset(self):
-        return Commune.objects.for_user(self.request.user).pvd().with_territoire()
+        return Commune.objects.for_user(self.request.user).pvd().with_territoire().with_suivi()
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
 
+    def get_table_kwargs(self):
+        # Un agent départemental n'a qu'un département : la colonne serait toujours la même.
+        return {"exclude": ("departement",)} if self.request.user.departement_id else {}
+
+    def get(self, request, *args, **kwargs):
+        format_export = request.GET.get("export")
+        if format_export in ("csv", "xlsx"):
+            filterset = self.get_filterset(self.get_filterset_class())
+            if not filterset.is_valid():
+                messages.error(request, "Export impossible : corrigez les filtres.")
+                return redirect(reverse("communes:liste"))
+            return communes_exporter(queryset=filterset.qs, format_export=format_export)
+        return super().get(request, *args, **kwargs)
+
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title="Communes PVD", **kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        return super().get_context_data(title="Communes PVD", export_params=params.urlencode(), **kwargs)
+
+
+def _commune(user, code_insee):
+    queryset = Commune.objects.for_user(user).pvd().with_territoire().select_related("territoire__crte")
+    return get_object_or_404(queryset.with_suivi(), code_insee=code_insee)
 
 
 class CommuneDetailView(DetailView):
     template_name = "communes/commune_detail.html"
-    slug_field = slug_url_kwarg = "code_insee"
     context_object_name = "commune"
 
-    def get_queryset(self):
-        return Commune.objects.for_user(self.request.user).pvd().with_territoire()
+    def get_object(self, queryset=None):
+        return _commune(self.request.user, self.kwargs["code_insee"])
 
     def get_context_data(self, **kwargs):
         commune = self.object
+        territoire = commune.territoire
+        conventions = {c.type: c for c in territoire.conventions.prefetch_related("avenants")}
         return super().get_context_data(
             title=commune.nom,
             breadcrumb=breadcrumb_for(self.request.user, commune.departement),
+            territoire=territoire,
+            communes_territoire=list(territoire.communes.order_by("nom")),
+            adhesion=conventions.get(TypeConvention.ADHESION),
+            cadre=conventions.get(TypeConvention.CADRE),
+            ort=Ort.objects.filter(territoire=territoire).prefetch_related("secteurs").first(),
+            chef=ChefDeProjet.objects.filter(territoire=territoire).first(),
+            actions=territoire.actions.prefetch_related("financements").order_by("-statut", "titre"),
+            historique=historique_territoire(territoire),
+            can_edit=territoire.can_edit(self.request.user),
+            **self.phase_context(commune),
             **kwargs,
         )
+
+    @staticmethod
+    def phase_context(commune):
+        phase = Phase(commune.phase)
+        etape = int(phase.value[0]) if phase != Phase.RETIREE else None
+        suivantes = [p for p in Phase if p != Phase.RETIREE and etape and int(p.value[0]) == etape + 1]
+        raisons = []
+        if not commune.has_cadre_ort:
+            raisons.append("pas de convention-cadre valant ORT signée")
+        if not commune.actions_engagees_count:
+            raisons.append("aucune action engagée")
+        if commune.chef_de_projet_statut != StatutChefDeProjet.EN_POSTE:
+            raisons.append("pas de chef de projet en poste")
+        return {
+            "phase_label": phase.label,
+            "etape": etape,
+            "etape_suivante": suivantes[0].label if suivantes else "",
+            "raisons_risque": raisons if commune.is_risque_suggere else [],
+            "echeance_cadre": mois_apres(commune.date_adhesion, DELAI_CONVENTION_CADRE_MOIS)
+            if commune.date_adhesion
+            else None,
+            "financement_accorde": f"{commune.financement_accorde:,.0f} €".replace(",", "\u202f"),
+        }
+
+
+class SuiviEditView(FormView):
+    """Formulaire de suivi d'une commune : réservé aux agents de son département, refuse une mise à jour
+    perdue (ConflitEdition) en montrant les valeurs enregistrées entre-temps."""
+
+    template_name = "communes/suivi_form.html"
+    titre = ""
+    ancre = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.commune = _commune(request.user, kwargs["code_insee"])
+        self.territoire = self.commune.territoire
+        if not self.territoire.can_edit(request.user):
+            raise PermissionDenied(
+                "Seuls les agents du département de la commune peuvent modifier son suivi."
+            )
+        self.object = self.get_object()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self):
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object, "territoire": self.territoire}
+
+    def get_success_url(self):
+        return reverse("communes:detail", args=[self.commune.code_insee]) + (
+            f"#{self.ancre}" if self.ancre else ""
+        )
+
+    def form_valid(self, form):
+        try:
+            suivi_enregistrer(form=form, user=self.request.user, version=form.cleaned_data.get("version"))
+        except ConflitEdition as conflit:
+            return self.conflit(form, conflit.actuel)
+        messages.success(self.request, f"{self.titre} : modification enregistrée.")
+        return redirect(self.get_success_url())
+
+    def conflit(self, form, actuel):
+        form.add_error(
+            None,
+            "Quelqu’un a enregistré cet élément pendant votre saisie : vos valeurs n’ont pas été enregistrées. "
+            "Comparez-les aux valeurs enregistrées ci-dessous, puis enregistrez à nouveau si les vôtres doivent "
+            "les remplacer.",
+        )
+        valeurs = []
+        if actuel is not None:
+            for nom in form._meta.fields:
+                champ = actuel._meta.get_field(nom)
+                valeur = getattr(actuel, f"get_{nom}_display")() if champ.choices else getattr(actuel, nom)
+                valeurs.append((champ.verbose_name, "—" if valeur in (None, "") else valeur))
+            dernier = actuel.history.select_related("history_user").first()
+            auteur = dernier.history_user if dernier else None
+            data = form.data.copy()
+            data["version"] = actuel.version  # le prochain envoi remplacera sciemment ces valeurs
+            form.data = data
+        else:
+            dernier, auteur = None, None
+        return self.render_to_response(
+            self.get_context_data(
+                form=form,
+                conflit=True,
+                conflit_valeurs=valeurs,
+                conflit_auteur=auteur,
+                conflit_date=dernier.history_date if dernier else None,
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=f"{self.titre} — {self.commune.nom}",
+            titre=self.titre,
+            commune=self.commune,
+            breadcrumb=breadcrumb_for(self.request.user, self.commune.departement)
+            + [(self.commune.nom, reverse("communes:detail", args=[self.commune.code_insee]))],
+            annuler_url=self.get_success_url(),
+            **kwargs,
+        )
+
+
+class AdhesionView(SuiviEditView):
+    form_class = forms.AdhesionForm
+    titre = "Convention d’adhésion"
+    ancre = "conventions"
+
+    def get_object(self):
+        return Convention.objects.filter(territoire=self.territoire, type=TypeConvention.ADHESION).first()
+
+
+class ConventionCadreView(SuiviEditView):
+    form_class = forms.ConventionCadreForm
+    titre = "Convention-cadre"
+    ancre = "conventions"
+
+    def get_object(self):
+        return Convention.objects.filter(territoire=self.territoire, type=TypeConvention.CADRE).first()
+
+
+class AvenantView(SuiviEditView):
+    form_class = forms.AvenantForm
+    titre = "Avenant"
+    ancre = "conventions"
+
+    def get_object(self):
+        self.convention = get_object_or_404(
+            Convention, territoire=self.territoire, type=self.kwargs["type_convention"]
+        )
+        if "pk" in self.kwargs:
+            return get_object_or_404(Avenant, convention=self.convention, pk=self.kwargs["pk"])
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "convention": self.convention}
+
+
+class OrtView(SuiviEditView):
+    form_class = forms.OrtForm
+    titre = "ORT"
+    ancre = "ort"
+
+    def get_object(self):
+        return Ort.objects.filter(territoire=self.territoire).first()
+
+
+class ChefDeProjetView(SuiviEditView):
+    form_class = forms.ChefDeProjetForm
+    titre = "Chef de projet"
+    ancre = "chef-de-projet"
+
+    def get_object(self):
+        return ChefDeProjet.objects.filter(territoire=self.territoire).first()
+
+
+class TerritoireChampsView(SuiviEditView):
+    def get_object(self):
+        return self.territoire
+
+
+class CrteView(TerritoireChampsView):
+    form_class = forms.CrteForm
+    titre = "Inscription au CRTE"
+    ancre = "crte"
+
+
+class RisqueView(TerritoireChampsView):
+    form_class = forms.RisqueForm
+    titre = "Risque de ne pas atteindre la phase opérationnelle"
+    ancre = "risque"
+
+    def form_valid(self, form):
+        decision = form.cleaned_data["risque_decision"]
+        form.instance.risque_decided_by = self.request.user if decision else None
+        from django.utils import timezone
+
+        form.instance.risque_decided_at = timezone.now() if decision else None
+        if not decision:
+            form.instance.risque_justification = ""
+        return super().form_valid(form)
+
+
+class TerritoireView(TerritoireChampsView):
+    form_class = forms.TerritoireForm
+    titre = "Territoire PVD"
+    ancre = "territoire"
+
+
+class ActionView(SuiviEditView):
+    form_class = forms.ActionForm
+    titre = "Action"
+    ancre = "actions"
+
+    def get_object(self):
+        if "pk" in self.kwargs:
+            return get_object_or_404(Action, territoire=self.territoire, pk=self.kwargs["pk"])
+        return None
+
+
+class FinancementView(SuiviEditView):
+    form_class = forms.FinancementForm
+    titre = "Ligne de financement"
+    ancre = "actions"
+
+    def get_object(self):
+        self.action = get_object_or_404(Action, territoire=self.territoire, pk=self.kwargs["action_pk"])
+        if "pk" in self.kwargs:
+            return get_object_or_404(Financement, action=self.action, pk=self.kwargs["pk"])
+        return None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "action": self.action}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(sous_titre=f"Action « {self.action.titre} »", **kwargs)
+
+
+class SuppressionView(SuiviEditView):
+    """Confirmation puis suppression d'une action, d'une ligne de financement ou d'un avenant."""
+
+    template_name = "communes/suppression.html"
+    form_class = None
+
+    def get_object(self):
+        quoi = self.kwargs["quoi"]
+        if quoi == "action":
+            return get_object_or_404(Action, territoire=self.territoire, pk=self.kwargs["pk"])
+        if quoi == "financement":
+            return get_object_or_404(Financement, action__territoire=self.territoire, pk=self.kwargs["pk"])
+        if quoi == "avenant":
+            return get_object_or_404(Avenant, convention__territoire=self.territoire, pk=self.kwargs["pk"])
+        raise Http404
+
+    def get_form_class(self):
+        from django import forms as django_forms
+
+        return django_forms.Form
+
+    def get_form_kwargs(self):
+        return {"data": self.request.POST} if self.request.method == "POST" else {}
+
+    def form_valid(self, form):
+        libelle = str(self.object)
+        objet_supprimer(objet=self.object, user=self.request.user)
+        messages.success(self.request, f"« {libelle} » supprimé.")
+        return redirect(self.get_success_url())
+
+    def get_context_data(self, **kwargs):
+        self.titre = "Suppression"
+        return super().get_context_data(objet=self.object, **kwargs)
+
+
+class ImportView(FormView):
+    """Import des situations depuis un CSV, réservé aux administrateurs : simulation puis enregistrement."""
+
+    template_name = "communes/import.html"
+    form_class = forms.ImportForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.role != Role.ADMINISTRATEUR:
+            raise PermissionDenied("L’import des situations est réservé aux administrateurs.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        rapport = statuts_importer(
+            fichier=form.cleaned_data["fichier"],
+            user=self.request.user,
+            appliquer=form.cleaned_data["appliquer"],
+        )
+        if rapport.applique:
+            messages.success(self.request, f"{len(rapport.communes)} commune(s) mises à jour.")
+        return self.render_to_response(self.get_context_data(form=form, rapport=rapport))
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="Import des situations", colonnes=COLONNES, **kwargs)

@@ -35,7 +35,11 @@ class User(AbstractUser):
                 condition=(
                     Q(role=Role.DEPARTEMENTAL, departement__isnull=False, region__isnull=True)
                     | Q(role=Role.REGIONAL, region__isnull=False, departement__isnull=True)
-                    | Q(role__in=[Role.NATIONAL, Role.ADMINISTRATEUR], region__isnull=True, departement__isnull=True)
+                    | Q(
+                        role__in=[Role.NATIONAL, Role.ADMINISTRATEUR],
+                        region__isnull=True,
+                        departement__isnull=True,
+                    )
                 ),
                 violation_error_message="Le territoire du compte ne correspond pas à son rôle.",
             )

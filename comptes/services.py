@@ -6,12 +6,29 @@ from comptes.models import User
 DEMO_PASSWORD = "Demo-PVD-2026!"
 # Territoires réels des comptes de démonstration : Ille-et-Vilaine (35) et sa région, la Bretagne (53).
 DEMO_USERS = [
-    {"username": "demo-departement", "first_name": "Claire", "last_name": "Morvan",
-     "role": Role.DEPARTEMENTAL, "departement_id": "35"},
-    {"username": "demo-region", "first_name": "Yann", "last_name": "Le Gall", "role": Role.REGIONAL, "region_id": "53"},
+    {
+        "username": "demo-departement",
+        "first_name": "Claire",
+        "last_name": "Morvan",
+        "role": Role.DEPARTEMENTAL,
+        "departement_id": "35",
+    },
+    {
+        "username": "demo-region",
+        "first_name": "Yann",
+        "last_name": "Le Gall",
+        "role": Role.REGIONAL,
+        "region_id": "53",
+    },
     {"username": "demo-national", "first_name": "Sophie", "last_name": "Martin", "role": Role.NATIONAL},
-    {"username": "demo-admin", "first_name": "Marc", "last_name": "Durand", "role": Role.ADMINISTRATEUR,
-     "is_staff": True, "is_superuser": True},
+    {
+        "username": "demo-admin",
+        "first_name": "Marc",
+        "last_name": "Durand",
+        "role": Role.ADMINISTRATEUR,
+        "is_staff": True,
+        "is_superuser": True,
+    },
 ]
 
 
@@ -20,7 +37,13 @@ def demo_users_creer(*, password=DEMO_PASSWORD):
     """Crée (ou remet à zéro) un compte de démonstration par rôle ; renvoie les comptes."""
     users = []
     for valeurs in DEMO_USERS:
-        valeurs = {"region_id": None, "departement_id": None, "is_staff": False, "is_superuser": False, **valeurs}
+        valeurs = {
+            "region_id": None,
+            "departement_id": None,
+            "is_staff": False,
+            "is_superuser": False,
+            **valeurs,
+        }
         user, _ = User.objects.update_or_create(username=valeurs.pop("username"), defaults=valeurs)
         user.set_password(password)
         user.email = f"{user.username}@example.gouv.fr"

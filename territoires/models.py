@@ -22,9 +22,7 @@ class RegionQuerySet(models.QuerySet):
     def with_counts(self):
         departements = Departement.objects.filter(region=OuterRef("pk"))
         communes = Commune.objects.pvd().filter(departement__region=OuterRef("pk"))
-        return self.annotate(
-            departements_count=_count(departements), communes_pvd_count=_count(communes)
-        )
+        return self.annotate(departements_count=_count(departements), communes_pvd_count=_count(communes))
 
 
 class Region(models.Model):
@@ -47,13 +45,17 @@ class DepartementQuerySet(models.QuerySet):
         return self.filter(territory_q(user, region_path="region_id", departement_path="code"))
 
     def with_counts(self):
-        return self.annotate(communes_pvd_count=_count(Commune.objects.pvd().filter(departement=OuterRef("pk"))))
+        return self.annotate(
+            communes_pvd_count=_count(Commune.objects.pvd().filter(departement=OuterRef("pk")))
+        )
 
 
 class Departement(models.Model):
     code = models.CharField("code INSEE", max_length=3, primary_key=True)
     nom = models.CharField("nom", max_length=100)
-    region = models.ForeignKey(Region, verbose_name="région", on_delete=models.PROTECT, related_name="departements")
+    region = models.ForeignKey(
+        Region, verbose_name="région", on_delete=models.PROTECT, related_name="departements"
+    )
     zone = models.CharField("zone", max_length=5, choices=Zone.choices)
 
     objects = DepartementQuerySet.as_manager()
@@ -92,13 +94,21 @@ class Epci(models.Model):
 
 class CommuneQuerySet(models.QuerySet):
     def for_user(self, user):
-        return self.filter(territory_q(user, region_path="departement__region_id", departement_path="departement_id"))
+        return self.filter(
+            territory_q(user, region_path="departement__region_id", departement_path="departement_id")
+        )
 
     def pvd(self):
         return self.filter(PVD)
 
     def with_territoire(self):
         return self.select_related("departement__region", "epci")
+
+    def with_suivi(self):
+        """Phase, drapeaux et chiffres du suivi PVD de chaque commune (voir communes.querysets)."""
+        from communes.querysets import suivi_annotations
+
+        return self.annotate(**suivi_annotations(prefix="territoire__"))
 
 
 class Commune(models.Model):
@@ -118,6 +128,14 @@ class Commune(models.Model):
         blank=True,
         unique=True,
         help_text="Identifiant ANCT (pvd-<région>-<département>-<n>) ; vide si la commune n’est pas lauréate.",
+    )
+    territoire = models.ForeignKey(
+        "communes.Territoire",
+        verbose_name="territoire PVD",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="communes",
     )
     date_adhesion_liste = models.DateField(
         "signature de la convention d’adhésion (liste ANCT)",

@@ -23,12 +23,15 @@ FICHIERS = {
     "epci": "cog/epci_cog2026.csv",
     "communes": "cog/communes_cog2026.csv",
     "pvd": "pvd_communes.csv",
+    "crte": "sources/crte_groupements_2023-01.csv",
+    "ort": "sources/ort_communes_dgaln_anct_2024-09.csv",
 }
 ZONES_RETENUES = {"metro", "drom"}
 CODE_REGION = re.compile(r"^\d{2}$")
 CODE_DEPARTEMENT = re.compile(r"^(\d{2}|2A|2B|97\d)$")
 CODE_INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
 SIREN = re.compile(r"^\d{9}$")
+ID_CRTE = re.compile(r"^crte-[0-9A-Za-z]+-[0-9A-Za-z]+-\d+$")
 ID_PVD = re.compile(r"^pvd-[0-9A-Za-z]+-[0-9A-Za-z]+-\d+$")
 
 
@@ -67,7 +70,9 @@ class Enregistrement:
         try:
             nombre = int(float(valeur)) if re.fullmatch(r"\d+(\.0+)?", valeur) else int(valeur)
         except ValueError:
-            raise ReferentielError(self.fichier, self.ligne, colonne, f"nombre entier attendu : « {valeur} ».")
+            raise ReferentielError(
+                self.fichier, self.ligne, colonne, f"nombre entier attendu : « {valeur} »."
+            )
         if nombre < 0:
             raise ReferentielError(self.fichier, self.ligne, colonne, f"nombre négatif : « {valeur} ».")
         return nombre
@@ -79,7 +84,9 @@ class Enregistrement:
         try:
             return datetime.date.fromisoformat(valeur)
         except ValueError:
-            raise ReferentielError(self.fichier, self.ligne, colonne, f"date AAAA-MM-JJ attendue : « {valeur} ».")
+            raise ReferentielError(
+                self.fichier, self.ligne, colonne, f"date AAAA-MM-JJ attendue : « {valeur} »."
+            )
 
     def erreur(self, colonne, message):
         return ReferentielError(self.fichier, self.ligne, colonne, message)
@@ -97,7 +104,9 @@ def lire_csv(chemin):
             for valeurs in lecteur:
                 if None in valeurs or any(v is None for v in valeurs.values()):
                     raise ReferentielError(
-                        chemin, ligne + 1, None,
+                        chemin,
+                        ligne + 1,
+                        None,
                         f"nombre de colonnes incorrect (attendu {len(lecteur.fieldnames)}).",
                     )
                 enregistrements.append(Enregistrement(chemin, ligne + 1, valeurs))
@@ -135,7 +144,9 @@ def lire_json(chemin):
         try:
             objet, position = decodeur.raw_decode(texte, position)
         except json.JSONDecodeError as exc:
-            raise ReferentielError(chemin, exc.lineno, f"caractère {exc.colno}", f"JSON mal formé ({exc.msg}).")
+            raise ReferentielError(
+                chemin, exc.lineno, f"caractère {exc.colno}", f"JSON mal formé ({exc.msg})."
+            )
         if not isinstance(objet, dict):
             raise ReferentielError(chemin, ligne, None, "un objet JSON ({...}) est attendu.")
         enregistrements.append(Enregistrement(chemin, ligne, objet))
@@ -151,6 +162,7 @@ class Bilan:
     """Ce que le chargement a changé, par modèle."""
 
     lignes: dict = field(default_factory=dict)
+    pvd: int = 0
 
     def ajouter(self, modele, crees, modifies, inchanges):
         self.lignes[modele] = {"créés": crees, "modifiés": modifies, "inchangés": inchanges}
@@ -273,6 +285,35 @@ def _pvd(enregistrements, communes):
         communes[code]["date_adhesion_liste"] = e.date("date_signature")
 
 
+def _crtes(enregistrements, departements, epcis):
+    """Périmètres des CRTE (ANCT, data.gouv.fr) : une ligne par groupement signataire."""
+    crtes = {}
+    for e in enregistrements:
+        code = e.texte("id_crte", motif=ID_CRTE, libelle="identifiant CRTE")
+        departement = e.texte("dep_chef_file")
+        if departement not in departements:
+            raise e.erreur("dep_chef_file", f"département inconnu : « {departement} ».")
+        crte = crtes.setdefault(
+            code, {"nom": e.texte("lib_crte"), "departement_id": departement, "epcis": set()}
+        )
+        siren = e.texte("siren_groupement", motif=re.compile(r"^\d{9}$"), libelle="SIREN")
+        if siren in epcis:  # un groupement de 2023 disparu depuis n'est pas relié
+            crte["epcis"].add(siren)
+    return crtes
+
+
+def _orts(enregistrements, communes):
+    """Liste DGALN/ANCT des ORT : date de signature des ORT signées des communes connues."""
+    orts = {}
+    for e in enregistrements:
+        code = e.texte("Code commune", motif=CODE_INSEE, libelle="code INSEE")
+        if code in communes and e.texte("Signée ?", obligatoire=False) == "Signée":
+            date = e.date("Si signée, date de signature")
+            if date:
+                orts[code] = date
+    return orts
+
+
 def _synchroniser(modele, lignes, bilan, libelle):
     """Crée ou met à jour les lignes (clé primaire → valeurs) ; ne supprime rien."""
     champs = list(next(iter(lignes.values())).keys()) if lignes else []
@@ -310,6 +351,8 @@ def referentiel_charger(*, dossier=None, fichiers=None):
         epcis, membres = _epci_depuis_csv(lire(chemins["epci"])), {}
     communes = _communes(lire(chemins["communes"]), departements, epcis, membres)
     _pvd(lire(chemins["pvd"]), communes)
+    crtes = _crtes(lire(chemins["crte"]), departements, epcis)
+    orts = _orts(lire(chemins["ort"]), communes)
 
     bilan = Bilan()
     with transaction.atomic():
@@ -322,5 +365,9 @@ def referentiel_charger(*, dossier=None, fichiers=None):
         )
         anciens_pvd.update(id_pvd=None, date_adhesion_liste=None)
         _synchroniser(Commune, communes, bilan, "Communes")
+        from communes.services import crtes_synchroniser, suivi_initialiser
+
+        crtes_synchroniser(crtes=crtes, bilan=bilan)
+        suivi_initialiser(orts=orts, bilan=bilan)
     bilan.pvd = sum(1 for v in communes.values() if v["id_pvd"])
     return bilan

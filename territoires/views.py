@@ -48,7 +48,13 @@ class DepartementDetailView(SingleTableMixin, DetailView):
         return Departement.objects.for_user(self.request.user).select_related("region").with_counts()
 
     def get_table_data(self):
-        return Commune.objects.for_user(self.request.user).pvd().with_territoire().filter(departement=self.object)
+        return (
+            Commune.objects.for_user(self.request.user)
+            .pvd()
+            .with_territoire()
+            .with_suivi()
+            .filter(departement=self.object)
+        )
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(

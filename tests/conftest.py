@@ -20,10 +20,27 @@ BASE_DIR = Path(settings.BASE_DIR)
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """Crée toujours la base de test (même si seuls des tests navigateur, sans fixture db, sont lancés)
+    et y charge le référentiel et les comptes de démonstration."""
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+        assert "test" in str(connection.settings_dict["NAME"]), "les tests n'écrivent que dans une base de test"
         referentiel_charger()
         demo_users_creer()
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            # Les serveurs et workers lancés par les tests sont arrêtés ; leurs connexions peuvent survivre
+            # un instant et empêcheraient de supprimer la base de test.
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+        teardown_databases(config, verbosity=0)
 
 
 @pytest.fixture
@@ -90,7 +107,7 @@ def serveur(django_db_setup, tmp_path_factory):
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "pvd.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", "1", "--threads", "4", "--timeout", "60"],
-            cwd=BASE_DIR, env=process_env(), stdout=sortie, stderr=subprocess.STDOUT,
+            cwd=BASE_DIR, env=process_env(CONN_MAX_AGE="0"), stdout=sortie, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:

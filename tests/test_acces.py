@@ -72,7 +72,9 @@ def test_le_departemental_voit_exactement_les_communes_pvd_de_son_departement(cl
     reponse = client.get(reverse("communes:liste"), {"per_page": 500})
     codes = _codes(reponse)
     assert len(codes) == pvd_par_departement()["35"] == 40
-    assert set(Commune.objects.filter(code_insee__in=codes).values_list("departement_id", flat=True)) == {"35"}
+    assert set(Commune.objects.filter(code_insee__in=codes).values_list("departement_id", flat=True)) == {
+        "35"
+    }
 
 
 def test_le_regional_voit_les_communes_de_sa_region(client, user_regional):
@@ -134,20 +136,23 @@ def test_filtres_par_nom_et_epci(client, user_national):
     belley = Commune.objects.get(code_insee="01034")
     assert _codes(client.get(reverse("communes:liste"), {"nom": "belle"})).count("01034") == 1
     codes = _codes(client.get(reverse("communes:liste"), {"epci": belley.epci_id}))
-    assert codes == list(Commune.objects.pvd().filter(epci=belley.epci).order_by("nom").values_list("pk", flat=True))
+    assert codes == list(
+        Commune.objects.pvd().filter(epci=belley.epci).order_by("nom").values_list("pk", flat=True)
+    )
 
 
 def test_tri_et_pagination(client, user_national):
     client.force_login(user_national)
-    reponse = client.get(reverse("communes:liste"), {"sort": "-population"})
+    reponse = client.get(reverse("communes:liste"), {"sort": "-departement"})
     table = reponse.context["table"]
-    populations = [row.record.population for row in table.page.object_list]
-    assert len(populations) == 50
-    assert populations == sorted(populations, reverse=True)
+    codes = [row.record.departement_id for row in table.page.object_list]
+    assert len(codes) == 50
+    assert codes == sorted(codes, reverse=True)
+    assert codes[0] == "976"
     assert table.paginator.num_pages == 33
     assert 'aria-sort="descending"' in reponse.content.decode()
-    page2 = client.get(reverse("communes:liste"), {"sort": "-population", "page": 2}).context["table"]
-    assert page2.page.object_list[0].record.population <= populations[-1]
+    page2 = client.get(reverse("communes:liste"), {"sort": "-departement", "page": 2}).context["table"]
+    assert page2.page.object_list[0].record.departement_id <= codes[-1]
 
 
 def test_regles_du_compte_selon_le_role():

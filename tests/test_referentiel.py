@@ -118,19 +118,40 @@ def test_les_fichiers_officiels_du_paquet_decoupage_administratif_sont_acceptes(
     for r in lignes_csv("cog/epci_membres_cog2026.csv"):
         membres.setdefault(r["siren_epci"], []).append({"code": r["code_insee"], "nom": r["nom_commune"]})
     epci = [
-        {"code": r["siren_epci"], "nom": r["nom"], "type": r["type"],
-         "populationTotale": int(r["population_totale"]), "membres": membres.get(r["siren_epci"], [])}
+        {
+            "code": r["siren_epci"],
+            "nom": r["nom"],
+            "type": r["type"],
+            "populationTotale": int(r["population_totale"]),
+            "membres": membres.get(r["siren_epci"], []),
+        }
         for r in lignes_csv("cog/epci_cog2026.csv")
     ]
     communes = [
-        {"code": r["code_insee"], "nom": r["nom"], "type": "commune-actuelle", "zone": r["zone"],
-         "departement": r["code_departement"], "region": r["code_region"],
-         "population": int(r["population"]) if r["population"] else None}
+        {
+            "code": r["code_insee"],
+            "nom": r["nom"],
+            "type": "commune-actuelle",
+            "zone": r["zone"],
+            "departement": r["code_departement"],
+            "region": r["code_region"],
+            "population": int(r["population"]) if r["population"] else None,
+        }
         for r in lignes_csv("cog/communes_cog2026.csv")
-    ] + [{"code": "01015", "nom": "Arbignieu", "type": "commune-deleguee", "zone": "metro", "departement": "01"}]
+    ] + [
+        {
+            "code": "01015",
+            "nom": "Arbignieu",
+            "type": "commune-deleguee",
+            "zone": "metro",
+            "departement": "01",
+        }
+    ]
     (tmp_path / "epci.json").write_text(json.dumps(epci), encoding="utf-8")
     (tmp_path / "communes.json").write_text(json.dumps(communes), encoding="utf-8")
 
-    bilan = referentiel_charger(fichiers={"epci": tmp_path / "epci.json", "communes": tmp_path / "communes.json"})
+    bilan = referentiel_charger(
+        fichiers={"epci": tmp_path / "epci.json", "communes": tmp_path / "communes.json"}
+    )
     assert bilan.changes == 0, str(bilan)
     assert len(objets_json("cog/regions.json")) == 26  # dont 8 collectivités d'outre-mer écartées

@@ -10,7 +10,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--dossier", help="dossier contenant les fichiers (même organisation que shared/data)")
+        parser.add_argument(
+            "--dossier", help="dossier contenant les fichiers (même organisation que shared/data)"
+        )
         for cle, relatif in FICHIERS.items():
             parser.add_argument(f"--{cle}", help=f"chemin du fichier {cle} (par défaut <dossier>/{relatif})")
 
@@ -22,4 +24,6 @@ class Command(BaseCommand):
             raise CommandError(f"Référentiel non chargé, rien n’a été modifié. {exc}")
         self.stdout.write(str(bilan))
         self.stdout.write(f"Communes PVD : {bilan.pvd}")
-        self.stdout.write(self.style.SUCCESS("Référentiel à jour." if bilan.changes else "Référentiel déjà à jour."))
+        self.stdout.write(
+            self.style.SUCCESS("Référentiel à jour." if bilan.changes else "Référentiel déjà à jour.")
+        )

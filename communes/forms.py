@@ -1,0 +1,262 @@
+from django import forms
+from django.db.models import Q
+from dsfr.forms import DsfrBaseForm
+
+from communes.constants import DecisionRisque, TypeConvention
+from communes.models import Action, Avenant, ChefDeProjet, Convention, Crte, Financement, Ort, Territoire
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class SuiviForm(DsfrBaseForm, forms.ModelForm):
+    """Formulaire de suivi : porte la version lue à l'ouverture, pour refuser une mise à jour perdue."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, territoire, **kwargs):
+        self.territoire = territoire
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version if self.instance.pk else None
+        for champ in self.fields.values():
+            if isinstance(champ, forms.DateField):
+                champ.widget = DATE
+                champ.input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+            elif isinstance(champ.widget, forms.Textarea):
+                champ.widget.attrs.setdefault("rows", 3)
+
+    def adhesion(self):
+        return Convention.objects.filter(
+            territoire=self.territoire, type=TypeConvention.ADHESION, date_signature__isnull=False
+        ).first()
+
+    def cadre(self):
+        return Convention.objects.filter(territoire=self.territoire, type=TypeConvention.CADRE).first()
+
+
+class AdhesionForm(SuiviForm):
+    class Meta:
+        model = Convention
+        fields = ["date_signature", "commentaire"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["date_signature"].required = True
+        self.instance.territoire = self.territoire
+        self.instance.type = TypeConvention.ADHESION
+
+    def clean_date_signature(self):
+        date = self.cleaned_data["date_signature"]
+        cadre = self.cadre()
+        if date and cadre and cadre.date_signature and cadre.date_signature < date:
+            raise forms.ValidationError(
+                f"La convention-cadre a été signée le {cadre.date_signature:%d/%m/%Y}, avant cette date d’adhésion."
+            )
+        return date
+
+
+class ConventionCadreForm(SuiviForm):
+    class Meta:
+        model = Convention
+        fields = ["date_signature", "vaut_ort", "commentaire"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.territoire = self.territoire
+        self.instance.type = TypeConvention.CADRE
+
+    def clean_date_signature(self):
+        date = self.cleaned_data["date_signature"]
+        adhesion = self.adhesion()
+        if adhesion is None:
+            raise forms.ValidationError("Enregistrez d’abord la convention d’adhésion.")
+        if date and date < adhesion.date_signature:
+            raise forms.ValidationError(
+                f"La convention-cadre ne peut pas être signée avant la convention d’adhésion "
+                f"(signée le {adhesion.date_signature:%d/%m/%Y})."
+            )
+        return date
+
+    def clean(self):
+        cleaned = super().clean()
+        if (
+            cleaned.get("vaut_ort")
+            and not cleaned.get("date_signature")
+            and "date_signature" not in self.errors
+        ):
+            self.add_error(
+                "vaut_ort", "Une convention-cadre en élaboration ne vaut pas encore ORT : indiquez sa date."
+            )
+        return cleaned
+
+
+class AvenantForm(SuiviForm):
+    class Meta:
+        model = Avenant
+        fields = ["date_signature", "objet"]
+
+    def __init__(self, *args, convention, **kwargs):
+        self.convention = convention
+        super().__init__(*args, **kwargs)
+        self.instance.convention = convention
+
+    def clean_date_signature(self):
+        date = self.cleaned_data["date_signature"]
+        if not self.convention.date_signature:
+            raise forms.ValidationError("La convention n’est pas encore signée : pas d’avenant possible.")
+        if date and date < self.convention.date_signature:
+            raise forms.ValidationError(
+                f"Un avenant ne peut pas précéder la convention (signée le {self.convention.date_signature:%d/%m/%Y})."
+            )
+        return date
+
+
+class OrtForm(SuiviForm):
+    secteurs = forms.CharField(
+        label="Secteurs d’intervention",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        help_text="Un secteur par ligne (ex. « Centre-bourg », « Quartier de la gare »).",
+    )
+
+    class Meta:
+        model = Ort
+        fields = ["date_signature", "duree_annees"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.territoire = self.territoire
+        if self.instance.pk:
+            self.fields["secteurs"].initial = "\n".join(s.nom for s in self.instance.secteurs.all())
+
+    def clean_secteurs(self):
+        noms = [ligne.strip() for ligne in self.cleaned_data["secteurs"].splitlines() if ligne.strip()]
+        trop_longs = [n for n in noms if len(n) > 200]
+        if trop_longs:
+            raise forms.ValidationError("Un nom de secteur ne peut pas dépasser 200 caractères.")
+        return list(dict.fromkeys(noms))
+
+    def _save_m2m(self):
+        super()._save_m2m()
+        noms = self.cleaned_data["secteurs"]
+        self.instance.secteurs.exclude(nom__in=noms).delete()
+        existants = set(self.instance.secteurs.values_list("nom", flat=True))
+        for nom in noms:
+            if nom not in existants:
+                self.instance.secteurs.create(nom=nom)
+
+
+class ChefDeProjetForm(SuiviForm):
+    class Meta:
+        model = ChefDeProjet
+        fields = ["statut", "nom", "employeur", "date_prise_poste", "date_depart"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.territoire = self.territoire
+
+
+class CrteForm(SuiviForm):
+    class Meta:
+        model = Territoire
+        fields = ["crte", "date_inscription_crte"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        t = self.territoire
+        self.fields["crte"].queryset = Crte.objects.filter(
+            Q(epcis=t.epci_id) | Q(departement=t.departement_id)
+        ).distinct()
+        self.fields["crte"].required = True
+        self.fields["crte"].empty_label = "Choisir le CRTE du territoire"
+        self.fields["date_inscription_crte"].required = True
+
+    def clean_date_inscription_crte(self):
+        date = self.cleaned_data["date_inscription_crte"]
+        cadre = self.cadre()
+        if cadre is None or not cadre.date_signature:
+            raise forms.ValidationError("Seule une convention-cadre signée peut être inscrite au CRTE.")
+        if date and date < cadre.date_signature:
+            raise forms.ValidationError(
+                f"L’inscription ne peut pas précéder la signature de la convention-cadre "
+                f"({cadre.date_signature:%d/%m/%Y})."
+            )
+        return date
+
+
+class TerritoireForm(SuiviForm):
+    class Meta:
+        model = Territoire
+        fields = ["nom", "date_retrait"]
+
+
+class RisqueForm(SuiviForm):
+    class Meta:
+        model = Territoire
+        fields = ["risque_decision", "risque_justification"]
+        widgets = {
+            "risque_decision": forms.RadioSelect,
+            "risque_justification": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["risque_decision"].choices = [
+            ("", "Suivre la suggestion calculée"),
+            *DecisionRisque.choices,
+        ]
+        self.fields["risque_decision"].required = False
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("risque_decision") and not (cleaned.get("risque_justification") or "").strip():
+            self.add_error(
+                "risque_justification", "Justifiez la décision : elle figurera dans la note régionale."
+            )
+        return cleaned
+
+
+class ActionForm(SuiviForm):
+    class Meta:
+        model = Action
+        fields = ["titre", "theme", "maitre_ouvrage", "cout", "statut", "date_engagement"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.territoire = self.territoire
+
+
+class FinancementForm(SuiviForm):
+    class Meta:
+        model = Financement
+        fields = [
+            "dispositif",
+            "axe_fonds_vert",
+            "mesure_fonds_vert",
+            "montant_demande",
+            "montant_accorde",
+            "annee",
+        ]
+
+    def __init__(self, *args, action, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.action = action
+        self.fields["axe_fonds_vert"].help_text = "Seulement pour le fonds vert."
+        self.fields[
+            "mesure_fonds_vert"
+        ].help_text = "Seulement pour le fonds vert ; la mesure doit relever de l’axe."
+
+
+class ImportForm(DsfrBaseForm):
+    fichier = forms.FileField(
+        label="Fichier CSV",
+        help_text="UTF-8, séparateur point-virgule ou virgule, une ligne par commune ; 5 Mo au plus.",
+    )
+    appliquer = forms.BooleanField(
+        label="Enregistrer les situations (sinon : simulation, rien n’est enregistré)", required=False
+    )
+
+    def clean_fichier(self):
+        fichier = self.cleaned_data["fichier"]
+        if not fichier.name.lower().endswith(".csv"):
+            raise forms.ValidationError("Le fichier doit porter l’extension .csv.")
+        return fichier

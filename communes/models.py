@@ -1,0 +1,371 @@
+"""Suivi des communes PVD : territoire (binôme commune(s)–EPCI), conventions, ORT, chef de projet, CRTE,
+actions et leurs financements. La phase est calculée en base (voir querysets.py), jamais saisie."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from communes.constants import (
+    MESURES_PAR_AXE,
+    STATUTS_ENGAGES,
+    AxeFondsVert,
+    DecisionRisque,
+    Dispositif,
+    MesureFondsVert,
+    StatutAction,
+    StatutChefDeProjet,
+    ThemeAction,
+    TypeConvention,
+)
+from comptes.models import territory_q
+
+MONTANT = {
+    "max_digits": 14,
+    "decimal_places": 2,
+    "validators": [MinValueValidator(0, "Le montant ne peut pas être négatif.")],
+}
+
+
+def pas_dans_le_futur(valeur):
+    if valeur and valeur > timezone.localdate():
+        raise ValidationError("La date ne peut pas être dans le futur.")
+
+
+class Versioned(models.Model):
+    """Numéro de version incrémenté à chaque enregistrement : refuse la modification d'une valeur
+    que quelqu'un d'autre a changée entre-temps (voir services.suivi_enregistrer)."""
+
+    version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Crte(models.Model):
+    code = models.CharField("identifiant ANCT", max_length=30, primary_key=True)
+    nom = models.CharField("nom", max_length=200)
+    departement = models.ForeignKey(
+        "territoires.Departement",
+        verbose_name="département chef de file",
+        on_delete=models.PROTECT,
+        related_name="crtes",
+    )
+    epcis = models.ManyToManyField(
+        "territoires.Epci", verbose_name="EPCI signataires", related_name="crtes", blank=True
+    )
+
+    class Meta:
+        verbose_name = "CRTE"
+        verbose_name_plural = "CRTE"
+        ordering = ["nom"]
+
+    def __str__(self):
+        return self.nom
+
+
+class TerritoireQuerySet(models.QuerySet):
+    def for_user(self, user):
+        return self.filter(
+            territory_q(user, region_path="departement__region_id", departement_path="departement_id")
+        )
+
+    def with_suivi(self):
+        from communes.querysets import suivi_annotations
+
+        return self.annotate(**suivi_annotations(prefix=""))
+
+
+class Territoire(Versioned):
+    """Le binôme commune(s)–EPCI qui signe les conventions PVD."""
+
+    nom = models.CharField("nom", max_length=200)
+    departement = models.ForeignKey(
+        "territoires.Departement",
+        verbose_name="département",
+        on_delete=models.PROTECT,
+        related_name="territoires_pvd",
+    )
+    epci = models.ForeignKey(
+        "territoires.Epci",
+        verbose_name="EPCI",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="territoires_pvd",
+    )
+    date_retrait = models.DateField(
+        "retrait du programme",
+        null=True,
+        blank=True,
+        validators=[pas_dans_le_futur],
+        help_text="À renseigner seulement si le territoire a quitté le programme.",
+    )
+    crte = models.ForeignKey(
+        Crte,
+        verbose_name="CRTE",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="territoires_pvd",
+    )
+    date_inscription_crte = models.DateField(
+        "inscription de la convention-cadre au CRTE", null=True, blank=True, validators=[pas_dans_le_futur]
+    )
+    risque_decision = models.CharField(
+        "décision sur le risque",
+        max_length=20,
+        choices=DecisionRisque.choices,
+        blank=True,
+        help_text="Laisser vide pour suivre la suggestion calculée.",
+    )
+    risque_justification = models.TextField("justification", blank=True)
+    risque_decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="décidé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    risque_decided_at = models.DateTimeField("décidé le", null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["version"])
+    objects = TerritoireQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "territoire PVD"
+        verbose_name_plural = "territoires PVD"
+        ordering = ["nom"]
+
+    def __str__(self):
+        return self.nom
+
+    def can_edit(self, user):
+        """Seuls les agents du département du territoire modifient son suivi."""
+        from comptes.constants import Role
+
+        return (
+            user.is_authenticated
+            and user.role == Role.DEPARTEMENTAL
+            and user.departement_id == self.departement_id
+        )
+
+    def clean(self):
+        if self.risque_decision and not self.risque_justification.strip():
+            raise ValidationError({"risque_justification": "Justifiez la décision sur le risque."})
+        if bool(self.crte_id) != bool(self.date_inscription_crte):
+            raise ValidationError(
+                {
+                    "date_inscription_crte": "Indiquez à la fois le CRTE et la date d’inscription (ou aucun des deux)."
+                }
+            )
+
+
+class Convention(Versioned):
+    territoire = models.ForeignKey(Territoire, on_delete=models.CASCADE, related_name="conventions")
+    type = models.CharField("type", max_length=10, choices=TypeConvention.choices)
+    date_signature = models.DateField(
+        "date de signature",
+        null=True,
+        blank=True,
+        validators=[pas_dans_le_futur],
+        help_text="Vide tant que la convention-cadre est en élaboration.",
+    )
+    vaut_ort = models.BooleanField(
+        "vaut ORT", default=False, help_text="La convention-cadre vaut convention d’ORT."
+    )
+    commentaire = models.TextField("commentaire", blank=True)
+
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        verbose_name = "convention"
+        constraints = [
+            models.UniqueConstraint(fields=["territoire", "type"], name="convention_unique_par_type"),
+            models.CheckConstraint(
+                name="seule_convention_cadre_vaut_ort",
+                condition=models.Q(type=TypeConvention.CADRE) | models.Q(vaut_ort=False),
+            ),
+        ]
+
+    def __str__(self):
+        return self.get_type_display()
+
+    def clean(self):
+        if self.type == TypeConvention.ADHESION and not self.date_signature:
+            raise ValidationError(
+                {"date_signature": "Indiquez la date de signature de la convention d’adhésion."}
+            )
+        if self.type == TypeConvention.ADHESION and self.vaut_ort:
+            raise ValidationError({"vaut_ort": "Seule une convention-cadre peut valoir ORT."})
+
+
+class Avenant(Versioned):
+    convention = models.ForeignKey(Convention, on_delete=models.CASCADE, related_name="avenants")
+    date_signature = models.DateField("date de signature", validators=[pas_dans_le_futur])
+    objet = models.CharField("objet", max_length=300)
+
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        verbose_name = "avenant"
+        ordering = ["date_signature"]
+
+    def __str__(self):
+        return f"Avenant du {self.date_signature:%d/%m/%Y}"
+
+
+class Ort(Versioned):
+    territoire = models.OneToOneField(Territoire, on_delete=models.CASCADE, related_name="ort")
+    date_signature = models.DateField("date de signature", validators=[pas_dans_le_futur])
+    duree_annees = models.PositiveSmallIntegerField(
+        "durée (années)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        verbose_name = "ORT"
+        verbose_name_plural = "ORT"
+
+    def __str__(self):
+        return f"ORT signée le {self.date_signature:%d/%m/%Y}"
+
+
+class SecteurIntervention(models.Model):
+    ort = models.ForeignKey(Ort, on_delete=models.CASCADE, related_name="secteurs")
+    nom = models.CharField("nom du secteur", max_length=200)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "secteur d’intervention"
+        ordering = ["nom"]
+        constraints = [models.UniqueConstraint(fields=["ort", "nom"], name="secteur_unique_par_ort")]
+
+    def __str__(self):
+        return self.nom
+
+
+class ChefDeProjet(Versioned):
+    territoire = models.OneToOneField(Territoire, on_delete=models.CASCADE, related_name="chef_de_projet")
+    statut = models.CharField("statut", max_length=12, choices=StatutChefDeProjet.choices)
+    nom = models.CharField("nom", max_length=150, blank=True)
+    employeur = models.CharField("employeur", max_length=200, blank=True, help_text="Commune, EPCI…")
+    date_prise_poste = models.DateField(
+        "prise de poste", null=True, blank=True, validators=[pas_dans_le_futur]
+    )
+    date_depart = models.DateField("départ", null=True, blank=True, validators=[pas_dans_le_futur])
+
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        verbose_name = "chef de projet PVD"
+        verbose_name_plural = "chefs de projet PVD"
+
+    def __str__(self):
+        return self.get_statut_display()
+
+    def clean(self):
+        errors = {}
+        if self.statut == StatutChefDeProjet.EN_POSTE and not self.date_prise_poste:
+            errors["date_prise_poste"] = "Indiquez la date de prise de poste du chef de projet en poste."
+        if self.statut == StatutChefDeProjet.EN_POSTE and self.date_depart:
+            errors["date_depart"] = "Un chef de projet en poste n’a pas de date de départ."
+        if self.date_prise_poste and self.date_depart and self.date_depart < self.date_prise_poste:
+            errors["date_depart"] = "Le départ ne peut pas précéder la prise de poste."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Action(Versioned):
+    territoire = models.ForeignKey(Territoire, on_delete=models.CASCADE, related_name="actions")
+    titre = models.CharField("titre", max_length=300)
+    theme = models.CharField("thème", max_length=30, choices=ThemeAction.choices)
+    maitre_ouvrage = models.CharField("maître d’ouvrage", max_length=200)
+    cout = models.DecimalField("coût total (€)", null=True, blank=True, **MONTANT)
+    statut = models.CharField(
+        "statut", max_length=20, choices=StatutAction.choices, default=StatutAction.EN_MATURATION
+    )
+    date_engagement = models.DateField(
+        "date d’engagement",
+        null=True,
+        blank=True,
+        validators=[pas_dans_le_futur],
+        help_text="Obligatoire pour une action engagée ou livrée.",
+    )
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["version", "created_at"])
+
+    class Meta:
+        verbose_name = "action"
+        ordering = ["titre"]
+
+    def __str__(self):
+        return self.titre
+
+    def clean(self):
+        if self.statut in STATUTS_ENGAGES and not self.date_engagement:
+            raise ValidationError(
+                {"date_engagement": "Indiquez la date d’engagement d’une action engagée ou livrée."}
+            )
+
+
+class Financement(Versioned):
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="financements")
+    dispositif = models.CharField("dispositif", max_length=30, choices=Dispositif.choices)
+    axe_fonds_vert = models.CharField(
+        "axe du fonds vert", max_length=1, choices=AxeFondsVert.choices, blank=True
+    )
+    mesure_fonds_vert = models.CharField(
+        "mesure du fonds vert", max_length=30, choices=MesureFondsVert.choices, blank=True
+    )
+    montant_demande = models.DecimalField("montant demandé (€)", null=True, blank=True, **MONTANT)
+    montant_accorde = models.DecimalField("montant accordé (€)", null=True, blank=True, **MONTANT)
+    annee = models.PositiveSmallIntegerField(
+        "année",
+        validators=[MinValueValidator(2020, "Le programme a commencé en 2020."), MaxValueValidator(2040)],
+    )
+
+    history = HistoricalRecords(excluded_fields=["version"])
+
+    class Meta:
+        verbose_name = "ligne de financement"
+        verbose_name_plural = "lignes de financement"
+        ordering = ["annee", "dispositif"]
+
+    def __str__(self):
+        return f"{self.get_dispositif_display()} {self.annee}"
+
+    def clean(self):
+        errors = {}
+        if self.dispositif == Dispositif.FONDS_VERT:
+            if not self.axe_fonds_vert:
+                errors["axe_fonds_vert"] = "Choisissez l’axe du fonds vert."
+            if not self.mesure_fonds_vert:
+                errors["mesure_fonds_vert"] = "Choisissez la mesure du fonds vert."
+            elif self.axe_fonds_vert and self.mesure_fonds_vert not in MESURES_PAR_AXE.get(
+                self.axe_fonds_vert, []
+            ):
+                errors["mesure_fonds_vert"] = (
+                    f"La mesure « {self.get_mesure_fonds_vert_display()} » n’appartient pas à "
+                    f"l’{self.get_axe_fonds_vert_display()}."
+                )
+        elif self.axe_fonds_vert or self.mesure_fonds_vert:
+            errors["axe_fonds_vert"] = "L’axe et la mesure ne concernent que le fonds vert."
+        if self.montant_demande is None and self.montant_accorde is None:
+            errors["montant_demande"] = "Indiquez au moins le montant demandé ou le montant accordé."
+        if (
+            self.montant_demande is not None
+            and self.montant_accorde is not None
+            and self.montant_accorde > self.montant_demande
+        ):
+            errors["montant_accorde"] = "Le montant accordé dépasse le montant demandé."
+        if self.annee and self.annee > timezone.localdate().year + 1:
+            errors["annee"] = "L’année ne peut pas dépasser l’an prochain."
+        if errors:
+            raise ValidationError(errors)

@@ -1,0 +1,116 @@
+"""Annotations du suivi : phase, drapeaux, chef de projet, actions et financements, calculés en base.
+
+Les mêmes expressions servent au QuerySet des territoires (prefix="") et à celui des communes
+(prefix="territoire__"), pour que listes, filtres, tris et chiffres comptent la même chose."""
+
+import calendar
+import datetime
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from communes.constants import (
+    DELAI_CONVENTION_CADRE_MOIS,
+    STATUTS_ENGAGES,
+    DecisionRisque,
+    Phase,
+    StatutChefDeProjet,
+    TypeConvention,
+)
+
+
+def mois_apres(date, mois):
+    """La même date `mois` mois plus tard (le 31 devient le dernier jour du mois si besoin)."""
+    annee, mois_index = divmod(date.year * 12 + date.month - 1 + mois, 12)
+    jour = min(date.day, calendar.monthrange(annee, mois_index + 1)[1])
+    return datetime.date(annee, mois_index + 1, jour)
+
+
+def _count(queryset):
+    sous_requete = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(sous_requete, output_field=IntegerField()), 0)
+
+
+def suivi_annotations(*, prefix, today=None):
+    """Dictionnaire d'annotations à passer à .annotate(**…), dans l'ordre (les suivantes utilisent les
+    premières). prefix : chemin du territoire PVD depuis le modèle annoté ("" ou "territoire__")."""
+    from communes.models import Action, Convention, Financement
+
+    today = today or timezone.localdate()
+    ref = OuterRef(prefix.rstrip("_") if prefix else "pk")
+    conventions = Convention.objects.filter(territoire=ref)
+    adhesion = conventions.filter(type=TypeConvention.ADHESION, date_signature__isnull=False)
+    cadre = conventions.filter(type=TypeConvention.CADRE)
+    cadre_signee = cadre.filter(date_signature__isnull=False)
+    actions = Action.objects.filter(territoire=ref)
+    engagees = actions.filter(statut__in=STATUTS_ENGAGES)
+    accorde = (
+        Financement.objects.filter(action__territoire=ref)
+        .order_by()
+        .annotate(total=Func(F("montant_accorde"), function="SUM"))
+        .values("total")
+    )
+    inscrit_crte = Q(**{f"{prefix}crte__isnull": False, f"{prefix}date_inscription_crte__isnull": False})
+    chef_en_poste = Q(**{f"{prefix}chef_de_projet__statut": StatutChefDeProjet.EN_POSTE})
+    limite_cadre = mois_apres(today, -DELAI_CONVENTION_CADRE_MOIS)
+    return {
+        "has_adhesion": Exists(adhesion),
+        "date_adhesion": Subquery(adhesion.values("date_signature")[:1]),
+        "has_cadre": Exists(cadre),
+        "has_cadre_signee": Exists(cadre_signee),
+        "has_cadre_ort": Exists(cadre_signee.filter(vaut_ort=True)),
+        "date_cadre": Subquery(cadre_signee.values("date_signature")[:1]),
+        "is_inscrit_crte": ExpressionWrapper(inscrit_crte, output_field=BooleanField()),
+        "actions_count": _count(actions),
+        "actions_engagees_count": _count(engagees),
+        "financement_accorde": Coalesce(
+            Subquery(accorde, output_field=DecimalField(max_digits=16, decimal_places=2)),
+            Value(0, output_field=DecimalField(max_digits=16, decimal_places=2)),
+        ),
+        "chef_de_projet_statut": F(f"{prefix}chef_de_projet__statut"),
+        "phase": Case(
+            When(**{f"{prefix}date_retrait__isnull": False}, then=Value(Phase.RETIREE)),
+            When(
+                Q(has_cadre_ort=True, actions_engagees_count__gt=0) & inscrit_crte,
+                then=Value(Phase.OPERATIONNELLE),
+            ),
+            When(has_cadre_signee=True, then=Value(Phase.CADRE_SIGNEE)),
+            When(has_cadre=True, then=Value(Phase.CADRE_EN_ELABORATION)),
+            When(has_adhesion=True, then=Value(Phase.ADHESION_SIGNEE)),
+            default=Value(Phase.LAUREATE),
+        ),
+        # Échéance de 18 mois après l'adhésion dépassée sans convention-cadre signée.
+        "is_retard_cadre": Case(
+            When(Q(date_adhesion__lt=limite_cadre, has_cadre_signee=False), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        # Suggestion : pas encore opérationnelle et il manque une pièce qui prend du temps.
+        "is_risque_suggere": Case(
+            When(phase__in=[Phase.OPERATIONNELLE, Phase.RETIREE], then=Value(False)),
+            When(Q(has_cadre_ort=False) | Q(actions_engagees_count=0) | ~chef_en_poste, then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        "is_risque": Case(
+            When(**{f"{prefix}risque_decision": DecisionRisque.A_RISQUE}, then=Value(True)),
+            When(**{f"{prefix}risque_decision": DecisionRisque.PAS_DE_RISQUE}, then=Value(False)),
+            default=F("is_risque_suggere"),
+            output_field=BooleanField(),
+        ),
+    }

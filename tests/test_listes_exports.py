@@ -1,0 +1,146 @@
+"""Liste des communes avec le suivi : colonnes, filtres, exports CSV/XLSX, nombre de requêtes."""
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from communes.constants import Phase, StatutAction, TypeConvention
+from communes.models import Action, ChefDeProjet, Convention, Financement, Territoire
+from territoires.models import Commune
+from tests.donnees import pvd_par_departement
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def suivi_35():
+    """Deux communes d'Ille-et-Vilaine avec un suivi avancé."""
+    bain = Territoire.objects.get(communes__code_insee="35012")
+    Convention.objects.create(
+        territoire=bain, type=TypeConvention.CADRE, date_signature=datetime.date(2023, 2, 1), vaut_ort=True
+    )
+    ChefDeProjet.objects.create(
+        territoire=bain, statut="en_poste", date_prise_poste=datetime.date(2021, 9, 1)
+    )
+    action = Action.objects.create(
+        territoire=bain,
+        titre='=HYPERLINK("http://x")',
+        theme="habitat",
+        maitre_ouvrage="Commune",
+        statut=StatutAction.ENGAGEE,
+        date_engagement=datetime.date(2023, 5, 1),
+    )
+    Action.objects.create(territoire=bain, titre="Étude", theme="habitat", maitre_ouvrage="Commune")
+    Financement.objects.create(
+        action=action, dispositif="detr", montant_demande=50000, montant_accorde=40000, annee=2023
+    )
+    Financement.objects.create(
+        action=action, dispositif="dsil", montant_demande=20000, montant_accorde=12500.5, annee=2024
+    )
+    return bain
+
+
+def _lignes_csv(reponse):
+    contenu = reponse.content.decode("utf-8")
+    assert contenu.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(contenu[1:]), delimiter=";"))
+
+
+def test_colonnes_du_suivi_dans_la_liste(client, user_departemental, suivi_35):
+    client.force_login(user_departemental)
+    reponse = client.get(reverse("communes:liste"), {"nom": "Bain-de-Bretagne"})
+    ligne = reponse.context["table"].page.object_list[0].record
+    assert ligne.phase == Phase.CADRE_SIGNEE
+    assert (ligne.actions_engagees_count, ligne.actions_count) == (1, 2)
+    assert ligne.financement_accorde == pytest.approx(52500.5)
+    assert ligne.chef_de_projet_statut == "en_poste"
+    html = reponse.content.decode()
+    assert "Convention-cadre signée" in html and "1 / 2" in html
+
+
+def test_filtres_du_suivi(client, user_departemental, suivi_35):
+    client.force_login(user_departemental)
+    codes = lambda **p: [
+        r.record.code_insee
+        for r in client.get(reverse("communes:liste"), p).context["table"].page.object_list
+    ]  # noqa: E731
+    assert codes(phase=Phase.CADRE_SIGNEE) == ["35012"]
+    assert codes(chef_de_projet_statut="en_poste") == ["35012"]
+    attendu_retard = (
+        Commune.objects.for_user(user_departemental).pvd().with_suivi().filter(is_retard_cadre=True)
+    )
+    assert len(codes(is_retard_cadre="true")) == min(50, attendu_retard.count())
+    assert "35012" not in codes(is_retard_cadre="true")
+
+
+def test_tri_par_phase(client, user_national, suivi_35):
+    client.force_login(user_national)
+    table = client.get(reverse("communes:liste"), {"sort": "-phase", "departement": "35"}).context["table"]
+    assert table.page.object_list[0].record.code_insee == "35012"
+
+
+def test_export_csv_de_la_liste_filtree(client, user_departemental, suivi_35):
+    client.force_login(user_departemental)
+    reponse = client.get(reverse("communes:liste"), {"export": "csv"})
+    assert reponse["Content-Type"] == "text/csv; charset=utf-8"
+    assert "attachment" in reponse["Content-Disposition"]
+    lignes = _lignes_csv(reponse)
+    assert len(lignes) == pvd_par_departement()["35"]
+    bain = next(ligne for ligne in lignes if ligne["Code INSEE"] == "35012")
+    assert bain["Phase"] == "Convention-cadre signée"
+    assert bain["Convention-cadre signée le"] == "01/02/2023"
+    assert bain["Financements accordés (€)"] == "52500,50"
+    assert bain["Actions engagées ou livrées"] == "1" and bain["Actions"] == "2"
+    filtre = _lignes_csv(
+        client.get(reverse("communes:liste"), {"export": "csv", "phase": Phase.CADRE_SIGNEE})
+    )
+    assert [ligne["Code INSEE"] for ligne in filtre] == ["35012"]
+
+
+def test_export_xlsx_et_formules_neutralisees(client, user_national, suivi_35):
+    Commune.objects.filter(code_insee="35012").update(nom="=1+2")
+    client.force_login(user_national)
+    reponse = client.get(reverse("communes:liste"), {"export": "xlsx", "departement": "35"})
+    feuille = load_workbook(io.BytesIO(reponse.content)).active
+    lignes = list(feuille.iter_rows(values_only=True))
+    entetes = lignes[0]
+    assert len(lignes) - 1 == pvd_par_departement()["35"]
+    bain = dict(zip(entetes, next(ligne for ligne in lignes if ligne[0] == "35012"), strict=True))
+    assert bain["Commune"] == "'=1+2"
+    assert bain["Financements accordés (€)"] == pytest.approx(52500.5)
+    assert bain["Population"] == Commune.objects.get(code_insee="35012").population
+    csv_lignes = _lignes_csv(client.get(reverse("communes:liste"), {"export": "csv", "departement": "35"}))
+    assert next(ligne for ligne in csv_lignes if ligne["Code INSEE"] == "35012")["Commune"] == "'=1+2"
+
+
+def test_export_respecte_le_territoire(client, user_regional):
+    client.force_login(user_regional)
+    lignes = _lignes_csv(client.get(reverse("communes:liste"), {"export": "csv"}))
+    assert {ligne["Code département"] for ligne in lignes} == {"22", "29", "35", "56"}
+
+
+def _requetes(client, params):
+    with CaptureQueriesContext(connection) as ctx:
+        reponse = client.get(reverse("communes:liste"), params)
+    return len(ctx), len(reponse.context["table"].page.object_list)
+
+
+def test_meme_nombre_de_requetes_pour_1_et_50_communes_avec_le_suivi(client, user_national, suivi_35):
+    client.force_login(user_national)
+    une = _requetes(client, {"nom": "Bain-de-Bretagne"})
+    cinquante = _requetes(client, {})
+    assert (une[1], cinquante[1]) == (1, 50)
+    assert une[0] == cinquante[0]
+
+
+def test_fiche_commune_nombre_de_requetes_borne(client, user_departemental, suivi_35):
+    client.force_login(user_departemental)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(reverse("communes:detail", args=["35012"])).status_code == 200
+    assert len(ctx) <= 30
