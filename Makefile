@@ -34,7 +34,7 @@ setup: system $(VENV)/.installed
 .env:
 	@key=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
 	sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$$key|" .env.example > .env
-	echo "SECURE_COOKIES=false" >> .env
+	echo "HTTPS=false" >> .env
 
 env: .env
 

@@ -1,8 +1,10 @@
 """Réglages de PVD Suivi, lus depuis l'environnement (voir .env.example)."""
 
+import datetime
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
     "widget_tweaks",
     "django_tables2",
     "django_filters",
+    "axes",
     "comptes",
     "territoires",
     "communes",
@@ -49,6 +52,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pvd.urls"
@@ -82,6 +87,19 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "comptes.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # verrouillage après échecs répétés
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Après AXES_FAILURE_LIMIT échecs pour un même identifiant depuis une même adresse, connexion bloquée
+# pendant AXES_COOLOFF_MINUTES minutes.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "comptes.views.connexion_verrouillee"
+AXES_USERNAME_FORM_FIELD = "username"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -138,13 +156,36 @@ CELERY_TIMEZONE = TIME_ZONE
 DJANGO_TABLES2_TEMPLATE = "components/table.html"
 DJANGO_TABLES2_PAGE_RANGE = 8
 
-# Sécurité : en production (DEBUG=false) les cookies ne passent que par HTTPS.
-SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
+# Sécurité : en production (DEBUG=false), HTTPS partout (redirection, HSTS, cookies sécurisés).
+HTTPS = env.bool("HTTPS", default=not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^sante/$", r"^health/$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=HTTPS)
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=HTTPS)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy stricte : aucun script ni style en ligne ; tout vient de l'application.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
 
 LOGGING = {
@@ -153,6 +194,7 @@ LOGGING = {
     "formatters": {"simple": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "simple"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }
 
 DSFR_MARK_OPTIONAL_FIELDS = False

@@ -4,7 +4,7 @@ serveurs et workers lancés par les tests) et un hachage de mot de passe rapide.
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-seulement-pas-un-secret")
-os.environ.setdefault("SECURE_COOKIES", "false")
+os.environ.setdefault("HTTPS", "false")
 
 from pvd.settings import *  # noqa: E402,F403
 from pvd.settings import DATABASES, VAR_DIR  # noqa: E402

@@ -149,5 +149,8 @@ def page(navigateur):
     context = navigateur.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
+    violations = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     yield page
     context.close()
+    assert not violations, f"violations de la Content-Security-Policy : {violations}"
