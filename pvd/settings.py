@@ -100,6 +100,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "comptes.views.connexion_verrouillee"
 AXES_USERNAME_FORM_FIELD = "username"
+# Argon2 (recommandé par Django) : résistant aux attaques par GPU et moins coûteux en CPU que PBKDF2 à
+# 1 000 000 d'itérations ; les anciens hachages sont convertis à la connexion suivante.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
