@@ -34,6 +34,7 @@ def reunions():
             date=date(2026, 3, 12),
             piece_jointe=SimpleUploadedFile("cr.pdf", PDF),
             piece_jointe_nom=f"cr-{code}.pdf",
+            themes=["ORT", "Habitat"],
         )
         for code in ("35", "29", "01")
     }
