@@ -7,6 +7,7 @@ from clubs.constants import THEMES_SUGGERES
 from clubs.models import ReunionClub
 from clubs.themes import themes_decouper, themes_normaliser
 from clubs.validators import (
+    taille_max_octets,
     valider_extension_pdf,
     valider_signature_pdf,
     valider_taille_piece_jointe,
@@ -70,6 +71,9 @@ class ReunionClubForm(DsfrBaseForm, forms.ModelForm):
             f"Compte rendu ou support au format PDF, {settings.CLUB_PIECE_JOINTE_MAX_MO} Mo au plus."
         )
         self.fields["piece_jointe"].widget.group_class = "fr-upload-group"
+        self.fields["piece_jointe"].widget.attrs.update(
+            {"data-taille-max": taille_max_octets(), "data-taille-max-mo": settings.CLUB_PIECE_JOINTE_MAX_MO}
+        )
         self.fields["format"].choices = self.fields["format"].choices[
             1:
         ]  # pas de choix vide en boutons radio

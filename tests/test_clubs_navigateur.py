@@ -98,9 +98,19 @@ def test_erreurs_du_formulaire_annoncees_et_accessibles_au_clavier(page, serveur
     se_connecter(page, serveur, "demo-departement", demo_password)
     page.wait_for_url(re.compile(r"/communes/$"))
     page.goto(f"{serveur}/clubs/reunions/nouvelle/")
-    page.get_by_label("Pièce jointe (facultatif)").set_input_files(
+    piece_jointe = page.get_by_label("Pièce jointe (facultatif)")
+    # Trop gros : le navigateur prévient tout de suite et vide le champ (static/js/clubs.js).
+    trop_gros = PDF + b"0" * (5 * 1024 * 1024)
+    piece_jointe.set_input_files(
+        files=[{"name": "gros.pdf", "mimeType": "application/pdf", "buffer": trop_gros}]
+    )
+    expect(page.get_by_text("La pièce jointe dépasse la taille maximale de 5 Mo.")).to_be_visible()
+    assert piece_jointe.input_value() == ""
+    # Extension .pdf mais contenu qui n'en est pas un : seul le serveur peut le voir.
+    piece_jointe.set_input_files(
         files=[{"name": "faux.pdf", "mimeType": "application/pdf", "buffer": b"pas un pdf"}]
     )
+    expect(page.get_by_text("La pièce jointe dépasse la taille maximale de 5 Mo.")).to_be_hidden()
     page.get_by_role("button", name="Enregistrer la réunion").focus()
     page.keyboard.press("Enter")
     alerte = page.get_by_role("alert")
