@@ -4,6 +4,7 @@ import re
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -38,12 +39,14 @@ def reunion_du_premier_semestre(serveur, django_db_blocker):
             created_by=user,
             updated_by=user,
         )
+        connection.close()  # sous Playwright, la connexion n'est pas celle que pytest-django fermera
     yield reunion
     with django_db_blocker.unblock():
         for r in ReunionClub.objects.filter(departement_id="35"):
             if r.piece_jointe:
                 r.piece_jointe.delete(save=False)
             r.delete()
+        connection.close()
 
 
 def test_le_departemental_enregistre_une_reunion_et_le_departement_devient_conforme(
