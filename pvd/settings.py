@@ -26,9 +26,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
-    "django.forms",
     "dsfr",
-    "widget_tweaks",
+    "widget_tweaks",  # requis par les gabarits de cases à cocher et boutons radio de django-dsfr
+    "django.forms",  # après dsfr, dont les gabarits de cases à cocher et boutons radio priment
     "django_tables2",
     "django_filters",
     "axes",
@@ -133,6 +133,8 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
+# Taille maximale (Mo) de la pièce jointe PDF d'une réunion de club.
+CLUB_PIECE_JOINTE_MAX_MO = env.int("CLUB_PIECE_JOINTE_MAX_MO", default=5)
 
 # Données de référence (COG, EPCI, liste PVD) : dossier décrit dans le README.
 _shared_data = BASE_DIR.parent / "shared" / "data"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("connexion/", comptes_views.ConnexionView.as_view(), name="login"),
     path("deconnexion/", comptes_views.DeconnexionView.as_view(), name="logout"),
     path("communes/", include("communes.urls")),
+    path("clubs/", include("clubs.urls")),
     path("", include("territoires.urls")),
     path("admin/", admin.site.urls),
 ]
