@@ -32,7 +32,8 @@ class ProConnectBackend(OIDCAuthenticationBackend):
             return self._refuser(
                 claims,
                 f"Aucun compte PVD Suivi n’est ouvert à l’adresse {email}. Demandez à l’administrateur "
-                "de PVD Suivi de votre ministère de créer votre compte avec cette adresse, puis reconnectez-vous.",
+                "de PVD Suivi de votre ministère de créer votre compte avec cette adresse, "
+                "puis reconnectez-vous.",
             )
         if len(users) > 1:
             return self._refuser(
@@ -58,7 +59,9 @@ class ProConnectBackend(OIDCAuthenticationBackend):
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def _refuser(self, claims, message):
-        logger.warning("Connexion ProConnect refusée pour %s : %s", claims.get("email") or "(sans e-mail)", message)
+        logger.warning(
+            "Connexion ProConnect refusée pour %s : %s", claims.get("email") or "(sans e-mail)", message
+        )
         self.request.proconnect_refus = message
         return None
 

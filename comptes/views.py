@@ -82,5 +82,7 @@ class ProConnectRetourView(ProConnectActifMixin, OIDCAuthenticationCallbackView)
         return self.login_failure()
 
     def login_failure(self):
-        messages.error(self.request, getattr(self.request, "proconnect_refus", None) or self.MESSAGE_PAR_DEFAUT)
+        messages.error(
+            self.request, getattr(self.request, "proconnect_refus", None) or self.MESSAGE_PAR_DEFAUT
+        )
         return super().login_failure()

@@ -83,7 +83,9 @@ def test_le_nombre_de_workers_se_regle_par_le_env(dossier_compose):
 
 def test_l_image_installe_les_bibliotheques_de_weasyprint():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
-    paquets = set(re.search(r"apt-get install -y --no-install-recommends ([^\n&]+)", dockerfile).group(1).split())
+    paquets = set(
+        re.search(r"apt-get install -y --no-install-recommends ([^\n&]+)", dockerfile).group(1).split()
+    )
     assert LIBS_WEASYPRINT <= paquets
     makefile = (BASE_DIR / "Makefile").read_text()
     assert LIBS_WEASYPRINT <= set(re.search(r"^APT_PACKAGES := (.+)$", makefile, re.M).group(1).split())
@@ -106,7 +108,7 @@ def test_make_serve_lance_web_worker_et_beat_du_procfile(tmp_path):
     env_vide = tmp_path / "env"
     env_vide.write_text("")
     env = process_env(
-        VAR_DIR=str(tmp_path), HOST="127.0.0.1",
+        VAR_DIR=str(tmp_path), HOST="127.0.0.1", CONN_MAX_AGE="0",
         PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
     )  # fmt: skip
     log = tmp_path / "honcho.log"

@@ -64,7 +64,7 @@ def test_erreur_500_journalisee_avec_url_utilisateur_et_trace(user_departemental
     identifiant = reponse["X-Request-ID"]
     # La page d'erreur donne la référence à citer au support, au DSFR, sans détail technique.
     html = reponse.content.decode()
-    assert f"Référence de l’erreur : <code id=\"reference-erreur\">{identifiant}</code>" in html
+    assert f'Référence de l’erreur : <code id="reference-erreur">{identifiant}</code>' in html
     assert "RuntimeError" not in html and "dsfr.min.css" in html
     erreur = next(ligne for ligne in journal_json() if ligne["logger"] == "django.request")
     assert erreur["level"] == "ERROR"

@@ -47,7 +47,9 @@ def proconnect(django_db_setup, tmp_path_factory):
     """Le fournisseur OIDC local et un gunicorn dont ProConnect pointe sur lui ; renvoie leurs URL."""
     node = shutil.which("node")
     assert node, "Node.js est nécessaire (make setup l'installe)"
-    assert (OIDC_DIR / "node_modules" / "oidc-provider").is_dir(), "lancer make setup (npm ci dans tests/oidc)"
+    assert (OIDC_DIR / "node_modules" / "oidc-provider").is_dir(), (
+        "lancer make setup (npm ci dans tests/oidc)"
+    )
     dossier = tmp_path_factory.mktemp("proconnect")
     port_fournisseur, port_serveur = _free_port(), _free_port()
     fournisseur = f"http://127.0.0.1:{port_fournisseur}"
@@ -62,6 +64,7 @@ def proconnect(django_db_setup, tmp_path_factory):
         "MOT_DE_PASSE": MOT_DE_PASSE_FOURNISSEUR,
     }
     env_serveur = process_env(
+        CONN_MAX_AGE="0",  # aucune connexion PostgreSQL ouverte quand la base de test est supprimée
         PROCONNECT_URL=fournisseur,
         PROCONNECT_CLIENT_ID=client["CLIENT_ID"],
         PROCONNECT_CLIENT_SECRET=client["CLIENT_SECRET"],
@@ -69,8 +72,8 @@ def proconnect(django_db_setup, tmp_path_factory):
     gunicorn = [sys.executable, "-m", "gunicorn", "pvd.wsgi", "--bind", f"127.0.0.1:{port_serveur}",
                 "--workers", "1", "--threads", "4", "--timeout", "60"]  # fmt: skip
     with (
-        processus([node, "fournisseur.mjs"], env=env_fournisseur, cwd=OIDC_DIR, log=dossier / "fournisseur.log",
-                  url=f"{fournisseur}/.well-known/openid-configuration"),
+        processus([node, "fournisseur.mjs"], env=env_fournisseur, cwd=OIDC_DIR,
+                  log=dossier / "fournisseur.log", url=f"{fournisseur}/.well-known/openid-configuration"),
         processus(gunicorn, env=env_serveur, url=f"{serveur}/connexion/", log=dossier / "gunicorn.log"),
     ):  # fmt: skip
         yield {"fournisseur": fournisseur, "serveur": serveur, "journaux": dossier}
@@ -117,7 +120,9 @@ def test_adresse_inconnue_message_clair_et_aucun_compte_cree(page, proconnect, d
     s_identifier_chez_le_fournisseur(page, proconnect, "agent.inconnu@example.gouv.fr")
     page.wait_for_url(f"{proconnect['serveur']}/connexion/")
     message = page.locator(".fr-alert--error").inner_text()
-    assert message.startswith("Aucun compte PVD Suivi n’est ouvert à l’adresse agent.inconnu@example.gouv.fr.")
+    assert message.startswith(
+        "Aucun compte PVD Suivi n’est ouvert à l’adresse agent.inconnu@example.gouv.fr."
+    )
     assert "administrateur" in message
     assert page.locator("#utilisateur-connecte").count() == 0
     with django_db_blocker.unblock():
@@ -145,11 +150,12 @@ def test_compte_desactive_refuse(page, proconnect, django_db_blocker):
 @pytest.mark.browser
 def test_retour_rejoue_ou_annule_message_generique(page, proconnect):
     serveur = proconnect["serveur"]
+    echec = "La connexion avec ProConnect n’a pas abouti."
     page.goto(f"{serveur}/connexion/proconnect/retour/?code=faux&state=inconnu")
     page.wait_for_url(f"{serveur}/connexion/")
-    assert page.locator(".fr-alert--error").inner_text().startswith("La connexion avec ProConnect n’a pas abouti.")
+    assert page.locator(".fr-alert--error").inner_text().startswith(echec)
     page.goto(f"{serveur}/connexion/proconnect/retour/?error=access_denied&state=x")
-    assert page.locator(".fr-alert--error").inner_text().startswith("La connexion avec ProConnect n’a pas abouti.")
+    assert page.locator(".fr-alert--error").inner_text().startswith(echec)
 
 
 @pytest.mark.django_db
@@ -166,7 +172,7 @@ def test_bouton_dsfr_proconnect_quand_configure(client, settings):
     settings.PROCONNECT_ENABLED = True
     html = client.get(reverse("login") + "?next=/communes/").content.decode()
     assert '<a class="fr-connect pvd-proconnect" href="/connexion/proconnect/?next=/communes/">' in html
-    assert "<span class=\"fr-connect__login\">S’identifier avec</span>" in html
+    assert '<span class="fr-connect__login">S’identifier avec</span>' in html
     assert "Qu’est-ce que ProConnect ?" in html
     # La connexion par identifiant reste possible à côté.
     assert "Identifiant" in html and "Mot de passe" in html
