@@ -10,6 +10,7 @@ import urllib.request
 from contextlib import contextmanager
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from comptes.constants import Role
@@ -40,6 +41,22 @@ def processus(commande, *, env, url, log, cwd=BASE_DIR):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture
+def base(django_db_blocker):
+    """Accès direct à la base de test (écritures validées) pour un test navigateur sans la fixture db ;
+    la connexion est refermée ensuite (sinon PostgreSQL refuse de supprimer la base en fin de session)."""
+
+    @contextmanager
+    def acces():
+        with django_db_blocker.unblock():
+            try:
+                yield
+            finally:
+                connections.close_all()
+
+    return acces
 
 
 @pytest.fixture(scope="module")
@@ -113,8 +130,8 @@ def test_connexion_proconnect_sur_le_compte_existant_puis_deconnexion(page, proc
 
 
 @pytest.mark.browser
-def test_adresse_inconnue_message_clair_et_aucun_compte_cree(page, proconnect, django_db_blocker):
-    with django_db_blocker.unblock():
+def test_adresse_inconnue_message_clair_et_aucun_compte_cree(page, proconnect, base):
+    with base():
         comptes_avant = User.objects.count()
     page.goto(f"{proconnect['serveur']}/connexion/")
     s_identifier_chez_le_fournisseur(page, proconnect, "agent.inconnu@example.gouv.fr")
@@ -125,14 +142,14 @@ def test_adresse_inconnue_message_clair_et_aucun_compte_cree(page, proconnect, d
     )
     assert "administrateur" in message
     assert page.locator("#utilisateur-connecte").count() == 0
-    with django_db_blocker.unblock():
+    with base():
         assert User.objects.count() == comptes_avant
         assert not User.objects.filter(email__iexact="agent.inconnu@example.gouv.fr").exists()
 
 
 @pytest.mark.browser
-def test_compte_desactive_refuse(page, proconnect, django_db_blocker):
-    with django_db_blocker.unblock():
+def test_compte_desactive_refuse(page, proconnect, base):
+    with base():
         User.objects.create_user(
             "agent-parti", email="agent.parti@example.gouv.fr", role=Role.NATIONAL, is_active=False
         )
@@ -143,7 +160,7 @@ def test_compte_desactive_refuse(page, proconnect, django_db_blocker):
         assert "est désactivé" in page.locator(".fr-alert--error").inner_text()
         assert page.locator("#utilisateur-connecte").count() == 0
     finally:
-        with django_db_blocker.unblock():
+        with base():
             User.objects.filter(username="agent-parti").delete()
 
 
