@@ -10,7 +10,7 @@ PORT ?= 8000
 APT_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core docker-compose
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test system setup env migrate serve lint clean
+.PHONY: run test system setup env migrate serve lint clean oidc
 
 ## Paquets système (Chromium pour les tests navigateur, bibliothèques de WeasyPrint, poppler-utils).
 system:
@@ -28,7 +28,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e ".[test]"
 	touch $@
 
-setup: system $(VENV)/.installed
+## Fournisseur OpenID Connect local des tests ProConnect (Node.js, paquet npm oidc-provider, versions figées).
+OIDC_DIR := tests/oidc
+$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm; }
+	npm ci --prefix $(OIDC_DIR) --no-audit --no-fund --loglevel=error
+	touch $@
+
+oidc: $(OIDC_DIR)/node_modules/.installed
+
+setup: system $(VENV)/.installed oidc
 
 ## Fichier .env local (clé secrète générée une fois).
 .env:
@@ -54,6 +63,15 @@ run: migrate
 	echo ""
 	echo "PVD Suivi : http://$(HOST):$(PORT)/  (worker Celery : var/celery.log ; Ctrl-C pour arrêter)"
 	$(VENV)/bin/gunicorn pvd.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+## Sans Docker, sur un hôte : web (gunicorn), worker et beat Celery, comme en production (Procfile, honcho).
+## Plus de workers : make serve CONCURRENCY="worker=3" (ou CELERY_CONCURRENCY=4 pour plus de processus par worker).
+CONCURRENCY ?= web=1,worker=1,beat=1
+serve: migrate
+	@$(PY) manage.py collectstatic --noinput -v0
+	mkdir -p var
+	echo "PVD Suivi : http://$(HOST):$(PORT)/  (web, worker et beat ; Ctrl-C pour arrêter)"
+	HOST=$(HOST) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -p $(PORT) -c "$(CONCURRENCY)"
 
 ## Toute la suite : vérifications Django, migrations à jour, tests (dont navigateur).
 test: setup

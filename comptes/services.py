@@ -1,3 +1,4 @@
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 
 from comptes.constants import Role
@@ -50,3 +51,19 @@ def demo_users_creer(*, password=DEMO_PASSWORD):
         user.save()
         users.append(user)
     return users
+
+
+@transaction.atomic
+def administrateur_creer(*, username, email, password=None):
+    """Crée un compte administrateur de l'instance (accès à /admin/). Sans mot de passe, le compte ne
+    peut se connecter que par ProConnect, avec son adresse électronique. (createsuperuser de Django
+    ne sait pas donner le rôle, que la contrainte user_territoire_selon_role exige.)"""
+    user = User(username=username, email=email, role=Role.ADMINISTRATEUR, is_staff=True, is_superuser=True)
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean()
+    user.save()
+    return user

@@ -1,8 +1,21 @@
+import logging
+
+import requests
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import SuspiciousOperation
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from comptes.forms import ConnexionForm
+from comptes.proconnect import proconnect_logout_url
+
+logger = logging.getLogger(__name__)
 
 
 class ConnexionView(auth_views.LoginView):
@@ -11,9 +24,69 @@ class ConnexionView(auth_views.LoginView):
     redirect_authenticated_user = True
     extra_context = {"title": "Connexion"}
 
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(proconnect=settings.PROCONNECT_ENABLED, **kwargs)
+
 
 class DeconnexionView(auth_views.LogoutView):
-    pass
+    """Déconnexion ; après une connexion ProConnect, la session ProConnect est fermée aussi."""
+
+    def post(self, request, *args, **kwargs):
+        id_token = request.session.get("oidc_id_token")
+        response = super().post(request, *args, **kwargs)
+        if id_token and settings.PROCONNECT_ENABLED:
+            return HttpResponseRedirect(proconnect_logout_url(request, id_token))
+        return response
+
+
+class ProConnectActifMixin:
+    def dispatch(self, request, *args, **kwargs):
+        if not settings.PROCONNECT_ENABLED:
+            raise Http404("ProConnect n’est pas configuré sur cette instance.")
+        return super().dispatch(request, *args, **kwargs)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ProConnectConnexionView(ProConnectActifMixin, OIDCAuthenticationRequestView):
+    """Envoie le navigateur vers ProConnect (state, nonce et page de retour gardés en session)."""
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ProConnectRetourView(ProConnectActifMixin, OIDCAuthenticationCallbackView):
+    """Retour de ProConnect : échange du code, vérification des jetons, compte reconnu par e-mail."""
+
+    MESSAGE_PAR_DEFAUT = (
+        "La connexion avec ProConnect n’a pas abouti. Réessayez, ou connectez-vous avec votre identifiant."
+    )
+
+    @property
+    def failure_url(self):
+        return reverse("login")
+
+    def get(self, request):
+        if request.GET.get("error"):
+            logger.warning(
+                "ProConnect a renvoyé une erreur : %s (%s)",
+                request.GET.get("error"),
+                request.GET.get("error_description", ""),
+            )
+        try:
+            return super().get(request)
+        except SuspiciousOperation as exc:  # state inconnu (retour rejoué), jeton mal signé…
+            logger.warning("Retour ProConnect refusé : %s", exc)
+        except requests.RequestException:
+            logger.exception("ProConnect injoignable ou réponse invalide")
+            request.proconnect_refus = (
+                "ProConnect ne répond pas pour le moment. Réessayez dans quelques minutes, "
+                "ou connectez-vous avec votre identifiant."
+            )
+        return self.login_failure()
+
+    def login_failure(self):
+        messages.error(
+            self.request, getattr(self.request, "proconnect_refus", None) or self.MESSAGE_PAR_DEFAUT
+        )
+        return super().login_failure()
 
 
 def connexion_verrouillee(request, *args, **kwargs):

@@ -6,6 +6,8 @@ from pathlib import Path
 import environ
 from csp.constants import NONCE, NONE, SELF
 
+from pvd.journaux import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -43,6 +45,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "pvd.journaux.RequeteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,6 +121,32 @@ LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
+# ProConnect (OpenID Connect des agents de l'État), à côté des comptes locaux : actif quand l'URL, le
+# client et le secret sont renseignés. Une identité ProConnect ouvre la session du compte existant et
+# actif qui porte la même adresse électronique ; aucun compte n'est créé (comptes/proconnect.py).
+PROCONNECT_URL = env.str("PROCONNECT_URL", default="").rstrip("/")
+PROCONNECT_CLIENT_ID = env.str("PROCONNECT_CLIENT_ID", default="")
+PROCONNECT_CLIENT_SECRET = env.str("PROCONNECT_CLIENT_SECRET", default="")
+PROCONNECT_ENABLED = bool(PROCONNECT_URL and PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET)
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+if PROCONNECT_ENABLED:
+    AUTHENTICATION_BACKENDS.append("comptes.proconnect.ProConnectBackend")
+OIDC_RP_CLIENT_ID = PROCONNECT_CLIENT_ID
+OIDC_RP_CLIENT_SECRET = PROCONNECT_CLIENT_SECRET
+OIDC_OP_AUTHORIZATION_ENDPOINT = f"{PROCONNECT_URL}/authorize"
+OIDC_OP_TOKEN_ENDPOINT = f"{PROCONNECT_URL}/token"
+OIDC_OP_USER_ENDPOINT = f"{PROCONNECT_URL}/userinfo"
+OIDC_OP_JWKS_ENDPOINT = f"{PROCONNECT_URL}/jwks"
+OIDC_OP_LOGOUT_ENDPOINT = f"{PROCONNECT_URL}/session/end"
+OIDC_RP_SIGN_ALGO = env.str("PROCONNECT_SIGN_ALGO", default="RS256")
+OIDC_RP_SCOPES = env.str("PROCONNECT_SCOPES", default="openid email given_name usual_name")
+PROCONNECT_ACR_VALUES = env.str("PROCONNECT_ACR_VALUES", default="eidas1")
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": PROCONNECT_ACR_VALUES} if PROCONNECT_ACR_VALUES else {}
+OIDC_AUTHENTICATION_CALLBACK_URL = "proconnect-retour"
+OIDC_CREATE_USER = False
+OIDC_STORE_ID_TOKEN = True  # pour fermer aussi la session ProConnect à la déconnexion
+OIDC_TIMEOUT = env.int("PROCONNECT_TIMEOUT", default=10)
+
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]
 TIME_ZONE = "Europe/Paris"
@@ -148,6 +177,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
         "data_folder_out": str(CELERY_FILESYSTEM_DIR / "queue"),
         "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),  # diffusion (ping de /sante/)
         "store_processed": False,
     }
 CELERY_TASK_SERIALIZER = "json"
@@ -196,13 +226,13 @@ CONTENT_SECURITY_POLICY = {
 }
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"simple": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "simple"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes.apps": {"level": "WARNING"}},
-}
+# Journaux sur la sortie standard : texte lisible, ou une ligne JSON par événement (LOG_FORMAT=json),
+# avec l'identifiant de requête et l'utilisateur (pvd/journaux.py). Le worker Celery suit la même règle.
+LOG_FORMAT = env.str("LOG_FORMAT", default="texte")
+LOGGING = logging_config(format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
+
+# Santé (/sante/) : délai de réponse attendu du broker et des workers, en secondes.
+SANTE_TIMEOUT = env.float("SANTE_TIMEOUT", default=1.0)
+LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}
 
 DSFR_MARK_OPTIONAL_FIELDS = False

@@ -7,7 +7,7 @@ os.environ.setdefault("SECRET_KEY", "tests-seulement-pas-un-secret")
 os.environ.setdefault("HTTPS", "false")
 
 from pvd.settings import *  # noqa: E402,F403
-from pvd.settings import DATABASES, VAR_DIR  # noqa: E402
+from pvd.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
@@ -20,3 +20,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Les serveurs lancés par les tests servent les fichiers statiques sans collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Les tests ont leur propre file « filesystem:// » : un worker de `make run` ne leur répond pas et ne
+# prend pas leurs tâches.
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_FILESYSTEM_DIR = VAR_DIR / "celery-tests"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # noqa: F405 (défini par pvd.settings avec ce broker)
+        "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
+        "data_folder_out": str(CELERY_FILESYSTEM_DIR / "queue"),
+        "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
+    }

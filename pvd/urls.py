@@ -11,8 +11,12 @@ urlpatterns = [
     path("", views.accueil, name="accueil"),
     path("connexion/", comptes_views.ConnexionView.as_view(), name="login"),
     path("deconnexion/", comptes_views.DeconnexionView.as_view(), name="logout"),
+    path("connexion/proconnect/", comptes_views.ProConnectConnexionView.as_view(), name="proconnect"),
+    path("connexion/proconnect/retour/", comptes_views.ProConnectRetourView.as_view(), name="proconnect-retour"),
     path("communes/", include("communes.urls")),
     path("clubs/", include("clubs.urls")),
     path("", include("territoires.urls")),
     path("admin/", admin.site.urls),
+    path("sante/", views.SanteView.as_view(), name="sante"),
 ]
+handler500 = "pvd.views.erreur_serveur"

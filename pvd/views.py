@@ -1,6 +1,14 @@
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
 
 from comptes.constants import Role
+from pvd.context_processors import SITE
+from pvd.sante import COMPOSANTS, sante_verifier
 
 
 def accueil(request):
@@ -11,3 +19,37 @@ def accueil(request):
     if user.role == Role.REGIONAL:
         return redirect("territoires:region", code=user.region_id)
     return redirect("territoires:regions")
+
+
+@method_decorator([login_not_required, never_cache], name="dispatch")
+class SanteView(View):
+    """État de la base, du broker et des workers, pour la supervision : 200 si tout va bien, 503 sinon.
+
+    ?composants=base,broker limite les vérifications (sonde de conteneur web, indépendante des workers).
+    """
+
+    http_method_names = ["get", "head"]
+
+    def get(self, request):
+        demandes = [c for c in request.GET.get("composants", ",".join(COMPOSANTS)).split(",") if c]
+        inconnus = sorted(set(demandes) - set(COMPOSANTS))
+        if inconnus or not demandes:
+            return JsonResponse(
+                {
+                    "erreur": f"composants inconnus : {', '.join(inconnus) or '(aucun)'}",
+                    "composants_possibles": list(COMPOSANTS),
+                },
+                status=400,
+            )
+        ok, composants = sante_verifier(composants=demandes)
+        return JsonResponse(
+            {"statut": "ok" if ok else "erreur", "composants": composants}, status=200 if ok else 503
+        )
+
+
+def erreur_serveur(request):
+    """Page 500 sans accès à la base : l'identifiant affiché retrouve l'erreur dans les journaux."""
+    html = render_to_string(
+        "500.html", {"request_id": getattr(request, "request_id", ""), "SITE_CONFIG": SITE, "title": "Erreur"}
+    )
+    return HttpResponseServerError(html)
