@@ -1,6 +1,7 @@
 """Réglages de PVD Suivi, lus depuis l'environnement (voir .env.example)."""
 
 import datetime
+from urllib.parse import urlsplit
 from pathlib import Path
 
 import environ
@@ -128,7 +129,7 @@ PROCONNECT_URL = env.str("PROCONNECT_URL", default="").rstrip("/")
 PROCONNECT_CLIENT_ID = env.str("PROCONNECT_CLIENT_ID", default="")
 PROCONNECT_CLIENT_SECRET = env.str("PROCONNECT_CLIENT_SECRET", default="")
 PROCONNECT_ENABLED = bool(PROCONNECT_URL and PROCONNECT_CLIENT_ID and PROCONNECT_CLIENT_SECRET)
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# (la liste AUTHENTICATION_BACKENDS est définie plus haut, avec django-axes en tête)
 if PROCONNECT_ENABLED:
     AUTHENTICATION_BACKENDS.append("comptes.proconnect.ProConnectBackend")
 OIDC_RP_CLIENT_ID = PROCONNECT_CLIENT_ID
@@ -224,6 +225,10 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+if PROCONNECT_ENABLED:
+    # La déconnexion (formulaire POST) se termine chez ProConnect : son origine doit être une cible permise.
+    _proconnect = urlsplit(PROCONNECT_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_proconnect.scheme}://{_proconnect.netloc}")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
 
 # Journaux sur la sortie standard : texte lisible, ou une ligne JSON par événement (LOG_FORMAT=json),

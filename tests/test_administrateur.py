@@ -15,7 +15,9 @@ def test_creer_administrateur_avec_mot_de_passe(monkeypatch, client):
     call_command("creer_administrateur", "exploitant", "exploitant@example.gouv.fr")
     user = User.objects.get(username="exploitant")
     assert (user.role, user.is_staff, user.is_superuser) == (Role.ADMINISTRATEUR, True, True)
-    assert client.login(username="exploitant", password="Exploitation-PVD-2026!")
+    # Connexion par la vraie page (django-axes exige la requête, que client.login ne fournit pas).
+    reponse = client.post("/connexion/", {"username": "exploitant", "password": "Exploitation-PVD-2026!"})
+    assert reponse.status_code == 302
     assert client.get("/admin/").status_code == 200
 
 
