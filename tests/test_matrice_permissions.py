@@ -1,0 +1,220 @@
+"""Matrice des permissions : chaque URL du produit (lue dans la configuration d'URL, une nouvelle page ne peut
+pas être oubliée) × chaque rôle × son territoire / un autre × GET et POST → la réponse attendue.
+
+Territoire « propre » : Ille-et-Vilaine (35) / Bretagne (53), ceux des comptes de démonstration ;
+« autre » : Ain (01) / Auvergne-Rhône-Alpes (84)."""
+
+import datetime
+from dataclasses import dataclass
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import URLResolver, get_resolver, reverse
+
+from clubs.factories import ReunionClubFactory
+from communes.constants import TypeConvention
+from communes.models import Action, Avenant, Convention, Financement, Territoire
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["anonyme", "demo-departement", "demo-region", "demo-national", "demo-admin"]
+PROPRE, AUTRE = "propre", "autre"
+TERRITOIRES = {PROPRE: {"commune": "35012", "departement": "35", "region": "53"},
+               AUTRE: {"commune": "01034", "departement": "01", "region": "84"}}
+
+
+def urls_du_produit():
+    """(nom, motif) de toutes les URL, hors administration Django (elle a ses propres contrôles : is_staff)."""
+
+    def parcourir(motifs, prefixe="", espace=""):
+        for motif in motifs:
+            if isinstance(motif, URLResolver):
+                if str(motif.pattern).startswith("admin/"):
+                    continue
+                nouvel_espace = ":".join(filter(None, [espace, motif.namespace]))
+                yield from parcourir(motif.url_patterns, prefixe + str(motif.pattern), nouvel_espace)
+            else:
+                yield ":".join(filter(None, [espace, motif.name])), prefixe + str(motif.pattern)
+
+    return dict(parcourir(get_resolver().url_patterns))
+
+
+@dataclass
+class Regle:
+    """kwargs(objets, territoire) → arguments de l'URL ; attendu(role, territoire, methode) → statuts permis."""
+
+    kwargs: object
+    attendu: object
+
+
+def lecture_territoriale(get_only=True):
+    """Lecture d'un objet territorial : hors territoire → 404 ; national et administrateur voient tout."""
+
+    def attendu(role, territoire, methode):
+        if role == "anonyme":
+            return {302}
+        if methode == "POST" and get_only:
+            return {405}
+        if role in ("demo-departement", "demo-region") and territoire == AUTRE:
+            return {404}
+        return {200}
+
+    return attendu
+
+
+def lecture_libre(role, territoire, methode):
+    """Liste filtrée par le territoire de l'utilisateur, sans paramètre de territoire."""
+    if role == "anonyme":
+        return {302}
+    return {405} if methode == "POST" else {200}
+
+
+def edition(role, territoire, methode):
+    """Modification : agents du département seulement ; les autres qui voient l'objet → 403, sinon 404."""
+    if role == "anonyme":
+        return {302}
+    if role == "demo-departement":
+        return {404} if territoire == AUTRE else {200, 302}
+    if role == "demo-region" and territoire == AUTRE:
+        return {404}
+    return {403}
+
+
+def creation_club(role, territoire, methode):
+    if role == "anonyme":
+        return {302}
+    return {200, 302} if role == "demo-departement" else {403}
+
+
+def administrateur_seulement(role, territoire, methode):
+    if role == "anonyme":
+        return {302}
+    return {200} if role == "demo-admin" else {403}
+
+
+def publique(*statuts_get, post=None):
+    def attendu(role, territoire, methode):
+        return set(statuts_get) if methode == "GET" else set(post or statuts_get)
+
+    return attendu
+
+
+def connexion(role, territoire, methode):
+    return {200} if role == "anonyme" else {302}
+
+
+def deconnexion(role, territoire, methode):
+    if methode == "GET":
+        return {405} if role != "anonyme" else {302, 405}
+    return {302}
+
+
+def accueil(role, territoire, methode):
+    return {302}
+
+
+commune = lambda o, t: {"code_insee": TERRITOIRES[t]["commune"]}  # noqa: E731
+departement = lambda o, t: {"code": TERRITOIRES[t]["departement"]}  # noqa: E731
+region = lambda o, t: {"code": TERRITOIRES[t]["region"]}  # noqa: E731
+sans = lambda o, t: {}  # noqa: E731
+
+MATRICE = {
+    "accueil": Regle(sans, accueil),
+    "login": Regle(sans, connexion),
+    "logout": Regle(sans, deconnexion),
+    "proconnect": Regle(sans, publique(404)),  # ProConnect non configuré dans les tests
+    "proconnect-retour": Regle(sans, publique(404)),
+    "sante": Regle(sans, publique(200, 503, post=[405])),  # 503 : pas de worker pendant ce test
+    "communes:liste": Regle(sans, lecture_libre),
+    "communes:import": Regle(sans, administrateur_seulement),
+    "communes:detail": Regle(commune, lecture_territoriale()),
+    "communes:territoire": Regle(commune, edition),
+    "communes:adhesion": Regle(commune, edition),
+    "communes:convention_cadre": Regle(commune, edition),
+    "communes:avenant_nouveau": Regle(lambda o, t: {**commune(o, t), "type_convention": "adhesion"}, edition),
+    "communes:avenant": Regle(lambda o, t: {**commune(o, t), "type_convention": "adhesion",
+                                            "pk": o[t]["avenant"].pk}, edition),
+    "communes:ort": Regle(commune, edition),
+    "communes:chef_de_projet": Regle(commune, edition),
+    "communes:crte": Regle(commune, edition),
+    "communes:risque": Regle(commune, edition),
+    "communes:action_nouvelle": Regle(commune, edition),
+    "communes:action": Regle(lambda o, t: {**commune(o, t), "pk": o[t]["action"].pk}, edition),
+    "communes:financement_nouveau": Regle(lambda o, t: {**commune(o, t), "action_pk": o[t]["action"].pk}, edition),
+    "communes:financement": Regle(lambda o, t: {**commune(o, t), "action_pk": o[t]["action"].pk,
+                                                "pk": o[t]["financement"].pk}, edition),
+    "communes:supprimer": Regle(lambda o, t: {**commune(o, t), "quoi": "financement",
+                                              "pk": o[t]["financement"].pk}, edition),
+    "clubs:reunions": Regle(sans, lecture_libre),
+    "clubs:reunion_creer": Regle(sans, creation_club),
+    "clubs:reunion": Regle(lambda o, t: {"pk": o[t]["reunion"].pk}, lecture_territoriale()),
+    "clubs:reunion_modifier": Regle(lambda o, t: {"pk": o[t]["reunion"].pk}, edition),
+    "clubs:reunion_supprimer": Regle(lambda o, t: {"pk": o[t]["reunion"].pk}, edition),
+    "clubs:piece_jointe": Regle(lambda o, t: {"pk": o[t]["reunion"].pk}, lecture_territoriale()),
+    "clubs:rythme": Regle(sans, lecture_libre),
+    "clubs:rythme_csv": Regle(sans, lecture_libre),
+    "clubs:calendrier": Regle(sans, lecture_libre),
+    # Le flux .ics s'ouvre aussi sans session avec un lien d'abonnement signé : sans jeton, GET → connexion ;
+    # POST n'existe pas, même pour un anonyme.
+    "clubs:ics": Regle(departement, lambda r, t, m: {405} if (r, m) == ("anonyme", "POST")
+                       else lecture_territoriale()(r, t, m)),
+    "territoires:regions": Regle(sans, lecture_libre),
+    "territoires:region": Regle(region, lecture_territoriale()),
+    "territoires:departement": Regle(departement, lecture_territoriale()),
+}
+
+
+def test_chaque_url_du_produit_a_sa_regle():
+    manquantes = sorted(set(urls_du_produit()) - set(MATRICE))
+    assert not manquantes, f"URL sans règle dans la matrice des permissions : {manquantes}"
+    assert not set(MATRICE) - set(urls_du_produit()), "règle pour une URL qui n'existe plus"
+
+
+@pytest.fixture
+def objets(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    resultat = {}
+    for t, valeurs in TERRITOIRES.items():
+        territoire = Territoire.objects.get(communes__code_insee=valeurs["commune"])
+        adhesion, _ = Convention.objects.get_or_create(
+            territoire=territoire, type=TypeConvention.ADHESION,
+            defaults={"date_signature": datetime.date(2021, 5, 1)},
+        )
+        action = Action.objects.create(territoire=territoire, titre="Halles", theme="commerce",
+                                       maitre_ouvrage="Commune")
+        reunion = ReunionClubFactory(departement_id=valeurs["departement"], date=datetime.date(2026, 3, 12))
+        reunion.piece_jointe.save("cr.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+        resultat[t] = {
+            "avenant": Avenant.objects.create(convention=adhesion, date_signature=datetime.date(2022, 1, 3),
+                                              objet="Périmètre"),
+            "action": action,
+            "financement": Financement.objects.create(action=action, dispositif="detr", montant_demande=1000,
+                                                      annee=2023),
+            "reunion": reunion,
+        }
+    return resultat
+
+
+@pytest.mark.parametrize("nom", sorted(MATRICE))
+def test_matrice(client, objets, nom):
+    from comptes.models import User
+
+    regle = MATRICE[nom]
+    ecarts = []
+    # L'agent départemental (dont le POST peut supprimer l'objet) passe en dernier.
+    for role in [role for role in ROLES if role != "demo-departement"] + ["demo-departement"]:
+        client.logout()
+        if role != "anonyme":
+            client.force_login(User.objects.get(username=role))
+        for methode in ("GET", "POST"):
+            for territoire in (PROPRE, AUTRE):
+                url = reverse(nom, kwargs=regle.kwargs(objets, territoire))
+                reponse = client.get(url) if methode == "GET" else client.post(url, {})
+                attendu = regle.attendu(role, territoire, methode)
+                if reponse.status_code not in attendu:
+                    ecarts.append(f"{role} {territoire} {methode} {url} → {reponse.status_code}, attendu {attendu}")
+                if reponse.status_code == 302 and role == "anonyme" and nom not in ("logout", "accueil"):
+                    assert reponse.url.startswith(reverse("login")), url
+                if nom == "logout" and methode == "POST" and role != "anonyme":
+                    client.force_login(User.objects.get(username=role))
+    assert not ecarts, "\n".join(ecarts)
