@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "pvd",  # commandes d'exploitation (sauvegarder, restaurer)
     "comptes",
     "territoires",
     "communes",
