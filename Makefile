@@ -10,7 +10,7 @@ PORT ?= 8000
 APT_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core docker-compose
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test system setup env migrate serve lint clean oidc
+.PHONY: run test system setup env migrate serve lint clean oidc bench
 
 ## Paquets système (Chromium pour les tests navigateur, bibliothèques de WeasyPrint, poppler-utils).
 system:
@@ -56,6 +56,8 @@ run: migrate
 	@$(PY) manage.py collectstatic --noinput -v0
 	echo "Comptes de démonstration :"
 	$(PY) manage.py creer_demo
+	$(PY) manage.py generer_suivi_demo --regions 53
+	$(PY) manage.py creer_campagne_demo
 	mkdir -p var
 	$(VENV)/bin/celery -A pvd worker --loglevel=INFO --concurrency=2 > var/celery.log 2>&1 &
 	worker=$$!
@@ -80,6 +82,17 @@ test: setup
 	$(PY) manage.py makemigrations --check --dry-run
 	mkdir -p var
 	$(PY) -m pytest
+
+## Bancs de performance (hors make test) : tableaux de bord → bench/resultats.md (base BENCH_DATABASE_URL,
+## par défaut sqlite:///var/bench.sqlite3) ; notes de synthèse → bench/syntheses.md (BENCH_SYNTHESES_DATABASE_URL).
+.PHONY: bench bench-tableau bench-syntheses
+bench: bench-tableau bench-syntheses
+bench-tableau: setup
+	@mkdir -p var
+	$(PY) bench/banc.py
+bench-syntheses: setup
+	@mkdir -p var
+	$(PY) bench/syntheses.py
 
 lint: setup
 	@$(VENV)/bin/ruff check .

@@ -9,10 +9,12 @@ import datetime
 from django.db.models import (
     BooleanField,
     Case,
+    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
     OuterRef,
@@ -114,3 +116,50 @@ def suivi_annotations(*, prefix, today=None):
             output_field=BooleanField(),
         ),
     }
+
+
+# Annotations publiques (API, open data), dans l'ordre de suivi_annotations : ni chef de projet ni risque.
+INDICATEURS_PUBLICS = [
+    "has_adhesion",
+    "date_adhesion",
+    "has_cadre",
+    "has_cadre_signee",
+    "has_cadre_ort",
+    "date_cadre",
+    "is_inscrit_crte",
+    "actions_count",
+    "actions_engagees_count",
+    "financement_accorde",
+    "phase",
+]
+
+# Comptes agrégés par département ou par région : annotation du suivi de chaque commune et valeur comptée
+# (None : toutes les communes PVD).
+COMPTES_AGREGES = {
+    "communes_pvd_count": (None, None),
+    "adhesion_signee_count": ("has_adhesion", True),
+    "cadre_signee_count": ("has_cadre_signee", True),
+    "cadre_ort_count": ("has_cadre_ort", True),
+    "inscrites_crte_count": ("is_inscrit_crte", True),
+    "operationnelles_count": ("phase", Phase.OPERATIONNELLE),
+}
+
+
+def indicateurs_agreges(queryset, *, chemin):
+    """Annote un QuerySet de départements ou de régions : nombre de ses communes PVD, puis de celles dont
+    l'annotation du suivi vaut la valeur de COMPTES_AGREGES. Une seule requête : jointure vers les seules
+    communes PVD (FilteredRelation), GROUP BY et COUNT … FILTER, avec les expressions de with_suivi()
+    (suivi_annotations) ; aucune boucle par commune, un territoire sans commune PVD compte 0.
+    chemin : relation du modèle vers ses communes ("communes", "departements__communes")."""
+    annotations = suivi_annotations(prefix="communes_pvd__territoire__")
+    comptes = {
+        nom: Count("communes_pvd", filter=Q(**{annotation: valeur}) if annotation else None)
+        for nom, (annotation, valeur) in COMPTES_AGREGES.items()
+    }
+    return (
+        queryset.alias(
+            communes_pvd=FilteredRelation(chemin, condition=Q(**{f"{chemin}__id_pvd__isnull": False}))
+        )
+        .alias(**{nom: annotations[nom] for nom in INDICATEURS_PUBLICS})
+        .annotate(**comptes)
+    )

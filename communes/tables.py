@@ -1,6 +1,7 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django_tables2.data import TableQuerysetData
 
 from communes.constants import Phase
 from territoires.models import Commune
@@ -21,6 +22,19 @@ def badge_phase(phase):
         COULEURS_PHASE[phase],
         Phase(phase).label,
     )
+
+
+class PageEnDeuxTemps(TableQuerysetData):
+    """Données d'un tableau paginé lues en deux requêtes : les clés de la page (tri et découpage, sans
+    calculer les annotations qui ne servent pas au tri), puis ces lignes seules avec toutes leurs annotations.
+    Le suivi n'est calculé que pour les lignes affichées, quelle que soit la longueur de la liste."""
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return super().__getitem__(key)
+        cles = list(self.data.values_list("pk", flat=True)[key])
+        lignes = {ligne.pk: ligne for ligne in self.data.filter(pk__in=cles).order_by()}
+        return [lignes[cle] for cle in cles]
 
 
 class CommuneTable(tables.Table):

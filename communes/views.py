@@ -16,7 +16,7 @@ from communes.imports import COLONNES, statuts_importer
 from communes.models import Action, Avenant, ChefDeProjet, Convention, Financement, Ort
 from communes.querysets import mois_apres
 from communes.services import ConflitEdition, objet_supprimer, suivi_enregistrer
-from communes.tables import CommuneTable
+from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
 from pvd.breadcrumbs import breadcrumb_for
 from territoires.models import Commune
@@ -29,6 +29,9 @@ class CommuneListView(SingleTableMixin, FilterView):
 
     def get_queryset(self):
         return Commune.objects.for_user(self.request.user).pvd().with_territoire().with_suivi()
+
+    def get_table_data(self):
+        return PageEnDeuxTemps(super().get_table_data())
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}

@@ -41,7 +41,12 @@ INSTALLED_APPS = [
     "communes",
     "syntheses",
     "clubs",
+    "tableau",
     "simple_history",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -89,7 +94,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Le JIT de PostgreSQL compile les requêtes d’agrégats du tableau de bord en plusieurs secondes pour en
+    # gagner quelques millisecondes : désactivé. Coût d’un accès par index ramené à celui d’un disque SSD :
+    # sinon le planificateur parcourt des tables entières pour calculer le suivi de quelques communes.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c random_page_cost=1.1")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Cache des chiffres des tableaux de bord et compteurs de débit de l'API (mémoire du processus par défaut ;
+# redis://… en production, partagé entre les processus).
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "comptes.User"
 AUTHENTICATION_BACKENDS = [
@@ -181,6 +194,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
         "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),  # diffusion (ping de /sante/)
         "store_processed": False,
+        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -240,5 +254,42 @@ LOGGING = logging_config(format=LOG_FORMAT, level=env.str("LOG_LEVEL", default="
 # Santé (/sante/) : délai de réponse attendu du broker et des workers, en secondes.
 SANTE_TIMEOUT = env.float("SANTE_TIMEOUT", default=1.0)
 LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}
+LOGGING["loggers"]["weasyprint"] = {"level": "WARNING"}
+LOGGING["loggers"]["fontTools"] = {"level": "WARNING"}
 
 DSFR_MARK_OPTIONAL_FIELDS = False
+
+
+# API en lecture seule des systèmes partenaires (app api/) : jeton « Authorization: Bearer … » ou session.
+API_DEBIT = env.str("API_DEBIT", default="120/minute")  # requêtes par jeton (ou par agent) et par période
+API_TAILLE_PAGE = env.int("API_TAILLE_PAGE", default=50)
+API_TAILLE_MAX = env.int("API_TAILLE_MAX", default=500)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.JetonApiAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["api.filters.FiltresApi"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "API PVD Suivi",
+    "DESCRIPTION": (BASE_DIR / "api" / "description.md").read_text(encoding="utf-8"),
+    "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None, "defaultModelsExpandDepth": 0},
+    "ENUM_NAME_OVERRIDES": {"Phase": "communes.constants.Phase"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.parametres_listes_non_vides",
+    ],
+}

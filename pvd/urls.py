@@ -15,7 +15,10 @@ urlpatterns = [
     path("connexion/proconnect/retour/", comptes_views.ProConnectRetourView.as_view(), name="proconnect-retour"),
     path("communes/", include("communes.urls")),
     path("clubs/", include("clubs.urls")),
+    path("syntheses/", include("syntheses.urls")),
+    path("api/", include("api.urls")),
     path("", include("territoires.urls")),
+    path("tableau/", include("tableau.urls")),
     path("admin/", admin.site.urls),
     path("sante/", views.SanteView.as_view(), name="sante"),
 ]

@@ -24,6 +24,12 @@ class RegionQuerySet(models.QuerySet):
         communes = Commune.objects.pvd().filter(departement__region=OuterRef("pk"))
         return self.annotate(departements_count=_count(departements), communes_pvd_count=_count(communes))
 
+    def with_indicateurs(self):
+        """Comptes du suivi PVD de la région (voir communes.querysets.indicateurs_agreges)."""
+        from communes.querysets import indicateurs_agreges
+
+        return indicateurs_agreges(self, chemin="departements__communes")
+
 
 class Region(models.Model):
     code = models.CharField("code INSEE", max_length=3, primary_key=True)
@@ -48,6 +54,12 @@ class DepartementQuerySet(models.QuerySet):
         return self.annotate(
             communes_pvd_count=_count(Commune.objects.pvd().filter(departement=OuterRef("pk")))
         )
+
+    def with_indicateurs(self):
+        """Comptes du suivi PVD du département (voir communes.querysets.indicateurs_agreges)."""
+        from communes.querysets import indicateurs_agreges
+
+        return indicateurs_agreges(self, chemin="communes")
 
 
 class Departement(models.Model):
@@ -109,6 +121,14 @@ class CommuneQuerySet(models.QuerySet):
         from communes.querysets import suivi_annotations
 
         return self.annotate(**suivi_annotations(prefix="territoire__"))
+
+    def with_suivi_public(self):
+        """Les seules annotations publiques du suivi (phase, conventions, CRTE, actions, financements) : ni
+        chef de projet ni risque, pour l'API des partenaires et l'open data."""
+        from communes.querysets import INDICATEURS_PUBLICS, suivi_annotations
+
+        annotations = suivi_annotations(prefix="territoire__")
+        return self.annotate(**{nom: annotations[nom] for nom in INDICATEURS_PUBLICS})
 
 
 class Commune(models.Model):

@@ -87,9 +87,9 @@ def test_le_regional_voit_les_communes_de_sa_region(client, user_regional):
 def test_le_national_voit_toutes_les_communes_et_regions(client, user_national):
     client.force_login(user_national)
     assert len(_codes(client.get(reverse("communes:liste")))) == 1645
-    regions = client.get(reverse("territoires:regions")).context["table"].data
+    regions = client.get(reverse("territoires:regions")).context["sous_territoires"].lignes
     assert len(regions) == 18
-    assert sum(r.communes_pvd_count for r in regions) == 1645
+    assert sum(r[1] for r in regions) == 1645
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,61 @@
+"""Export open data des indicateurs publics par commune : d'abord les colonnes du jeu officiel de l'ANCT
+« Programme Petites villes de demain » (data.gouv.fr), puis les indicateurs du suivi. UTF-8, virgule."""
+
+import csv
+import io
+from decimal import Decimal
+
+from django.http import HttpResponse
+from django.utils import timezone
+
+from communes.constants import Phase
+from communes.exports import neutraliser
+
+COLONNES_OPEN_DATA = [
+    # Jeu officiel ANCT (liste des communes PVD) :
+    ("insee_com", lambda c: c.code_insee),
+    ("lib_com", lambda c: c.nom),
+    ("id_pvd", lambda c: c.id_pvd),
+    ("date_signature", lambda c: c.date_adhesion),
+    ("insee_dep", lambda c: c.departement_id),
+    ("lib_dep", lambda c: c.departement.nom),
+    ("insee_reg", lambda c: c.departement.region_id),
+    ("lib_reg", lambda c: c.departement.region.nom),
+    ("siren_epci", lambda c: c.epci_id),
+    ("lib_epci", lambda c: c.epci.nom if c.epci_id else None),
+    # Indicateurs publics du suivi :
+    ("phase", lambda c: c.phase),
+    ("lib_phase", lambda c: Phase(c.phase).label),
+    ("date_convention_cadre", lambda c: c.date_cadre),
+    ("convention_cadre_vaut_ort", lambda c: c.has_cadre_ort),
+    ("inscription_crte", lambda c: c.is_inscrit_crte),
+    ("nb_actions_engagees", lambda c: c.actions_engagees_count),
+    ("nb_actions", lambda c: c.actions_count),
+    ("financements_accordes_eur", lambda c: c.financement_accorde),
+]
+
+
+def _cellule(valeur):
+    """Format des données ouvertes : dates AAAA-MM-JJ, booléens true/false, montants avec un point."""
+    if valeur is None:
+        return ""
+    if isinstance(valeur, bool):
+        return "true" if valeur else "false"
+    if isinstance(valeur, Decimal):
+        return f"{valeur:.2f}"
+    if hasattr(valeur, "isoformat"):
+        return valeur.isoformat()
+    return neutraliser(valeur)
+
+
+def open_data_exporter(*, queryset):
+    tampon = io.StringIO()
+    ecrivain = csv.writer(tampon, lineterminator="\r\n")
+    ecrivain.writerow([nom for nom, _ in COLONNES_OPEN_DATA])
+    for commune in queryset.iterator(chunk_size=500):
+        ecrivain.writerow([_cellule(extraire(commune)) for _, extraire in COLONNES_OPEN_DATA])
+    reponse = HttpResponse(tampon.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    reponse["Content-Disposition"] = (
+        f'attachment; filename="pvd-communes-indicateurs-{timezone.localdate():%Y-%m-%d}.csv"'
+    )
+    return reponse

@@ -1,0 +1,48 @@
+from django.db import models
+
+
+class EtatSynthese(models.TextChoices):
+    """Cycle de vie de la note régionale : la région consolide, valide, puis transmet au ministère."""
+
+    EN_REDACTION = "en_redaction", "En rédaction"
+    VALIDEE = "validee", "Validée par la région"
+    TRANSMISE = "transmise", "Transmise au ministère"
+
+
+class EtatSection(models.TextChoices):
+    """Cycle de vie d'une section départementale (la dispense est un drapeau à part, voir dispensee)."""
+
+    A_REDIGER = "a_rediger", "À rédiger"
+    EN_REDACTION = "en_redaction", "En rédaction"
+    SOUMISE = "soumise", "Soumise à la région"
+    RENVOYEE = "renvoyee", "Renvoyée par la région"
+
+
+ETATS_SECTION_MODIFIABLES = (EtatSection.A_REDIGER, EtatSection.EN_REDACTION, EtatSection.RENVOYEE)
+
+
+class ActionTransition(models.TextChoices):
+    CREATION = "creation", "Ouverture de la campagne"
+    ENREGISTREMENT = "enregistrement", "Enregistrement de la section"
+    RISQUES = "risques", "Confirmation des communes en difficulté"
+    SOUMISSION = "soumission", "Soumission à la région"
+    RENVOI = "renvoi", "Renvoi au département"
+    DISPENSE = "dispense", "Dispense de la section"
+    LEVEE_DISPENSE = "levee_dispense", "Levée de la dispense"
+    VUE_ENSEMBLE = "vue_ensemble", "Enregistrement de la vue d’ensemble régionale"
+    VALIDATION = "validation", "Validation par la région"
+    REOUVERTURE = "reouverture", "Réouverture par la région"
+    TRANSMISSION = "transmission", "Transmission au ministère"
+
+
+class EtatGeneration(models.TextChoices):
+    QUEUED = "queued", "En file d’attente"
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminée"
+    FAILED = "failed", "Échec"
+
+
+ETATS_GENERATION_ACTIFS = (EtatGeneration.QUEUED, EtatGeneration.RUNNING)
+
+# Motif de dispense posé à l'ouverture d'une campagne pour un département sans commune PVD.
+MOTIF_SANS_COMMUNE_PVD = "Aucune commune Petites villes de demain dans le département."

@@ -1,0 +1,16 @@
+from django.core.management.base import BaseCommand
+
+from syntheses.services import campagne_demo_creer
+
+
+class Command(BaseCommand):
+    help = "Ouvre la campagne 2023 de démonstration (échéance 25 juin 2023) ; sans effet si elle existe."
+
+    def handle(self, *args, **options):
+        campagne, creee = campagne_demo_creer()
+        etat = "ouverte" if creee else "déjà ouverte"
+        self.stdout.write(
+            f"  {campagne.nom} {etat} : échéance {campagne.date_echeance:%d/%m/%Y}, "
+            f"phase opérationnelle au {campagne.date_limite_phase_operationnelle:%d/%m/%Y}, "
+            f"{campagne.syntheses.count()} notes régionales"
+        )

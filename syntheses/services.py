@@ -1,0 +1,725 @@
+"""Écritures des notes de synthèse : ouverture de campagne, travail des départements et de la région
+(chaque transition est tracée), demande et exécution de la génération du PDF (job Celery)."""
+
+import hashlib
+import logging
+from datetime import date, timedelta
+
+from celery import group
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Q
+from django.utils import timezone
+from weasyprint.urls import FatalURLFetchingError
+
+from communes.services import ConflitEdition
+from syntheses.constants import (
+    ETATS_GENERATION_ACTIFS,
+    ETATS_SECTION_MODIFIABLES,
+    MOTIF_SANS_COMMUNE_PVD,
+    ActionTransition,
+    EtatGeneration,
+    EtatSection,
+    EtatSynthese,
+)
+from syntheses.models import (
+    Campagne,
+    CommuneRisque,
+    Generation,
+    Lot,
+    SectionDepartementale,
+    Synthese,
+    Transition,
+    VersionPdf,
+)
+from territoires.models import Commune, Departement, Region
+
+logger = logging.getLogger(__name__)
+
+# Marge au-delà de CELERY_TASK_TIME_LIMIT avant de considérer un job actif comme perdu.
+DELAI_ABANDON_S = 300
+
+
+class TransitionInterdite(ValidationError):
+    """L'action n'est pas possible dans l'état actuel de la note ou de la section (message en français)."""
+
+
+def _tracer(*, synthese, user, action, section=None, avant="", apres="", commentaire=""):
+    return Transition.objects.create(
+        synthese=synthese,
+        section=section,
+        action=action,
+        etat_avant=avant,
+        etat_apres=apres,
+        commentaire=commentaire,
+        user=user,
+    )
+
+
+def _etat_section(section):
+    return "dispensee" if section.dispensee else section.etat
+
+
+# --- Campagne --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def campagne_creer(*, nom, date_echeance, date_limite_phase_operationnelle, questions, user=None):
+    """Ouvre une campagne : une note par région, une section par département. Un département sans commune
+    PVD reçoit une section dispensée d'office (rien à y écrire)."""
+    if user is not None and not user.sees_everything:
+        raise PermissionDenied("Seul le niveau national ouvre une campagne.")
+    campagne = Campagne(
+        nom=nom,
+        date_echeance=date_echeance,
+        date_limite_phase_operationnelle=date_limite_phase_operationnelle,
+        questions=questions,
+        created_by=user,
+    )
+    campagne.full_clean()
+    campagne.save()
+    syntheses = Synthese.objects.bulk_create(
+        [Synthese(campagne=campagne, region=region) for region in Region.objects.order_by("code")]
+    )
+    par_region = {s.region_id: s for s in syntheses}
+    avec_pvd = set(Commune.objects.pvd().values_list("departement_id", flat=True).distinct())
+    SectionDepartementale.objects.bulk_create(
+        [
+            SectionDepartementale(
+                synthese=par_region[d.region_id],
+                departement=d,
+                dispensee=d.code not in avec_pvd,
+                dispense_motif="" if d.code in avec_pvd else MOTIF_SANS_COMMUNE_PVD,
+            )
+            for d in Departement.objects.order_by("code")
+        ]
+    )
+    Transition.objects.bulk_create(
+        [
+            Transition(synthese=s, action=ActionTransition.CREATION, etat_apres=s.etat, user=user)
+            for s in syntheses
+        ]
+    )
+    return campagne
+
+
+# --- Travail du département ------------------------------------------------------------------------
+
+
+def _section_verrouillee(section_id):
+    return (
+        SectionDepartementale.objects.select_for_update()
+        .select_related("synthese", "departement")
+        .get(pk=section_id)
+    )
+
+
+def _verifier_redaction(section, user):
+    if not (user.role == "departemental" and user.departement_id == section.departement_id):
+        raise PermissionDenied("Seuls les agents du département rédigent sa section.")
+    if not section.synthese.is_modifiable:
+        raise TransitionInterdite(
+            f"La note est « {section.synthese.get_etat_display().lower()} » : elle ne se modifie plus."
+        )
+    if section.dispensee:
+        raise TransitionInterdite("La région a dispensé cette section : elle ne se rédige pas.")
+    if section.etat not in ETATS_SECTION_MODIFIABLES:
+        raise TransitionInterdite("La section a été soumise à la région : elle ne se modifie plus.")
+
+
+@transaction.atomic
+def section_enregistrer(*, section, user, dynamique, leviers, difficultes, texte_libre, version):
+    """Enregistre le texte d'une section ; refuse si quelqu'un l'a enregistrée depuis son ouverture."""
+    actuelle = _section_verrouillee(section.pk)
+    _verifier_redaction(actuelle, user)
+    if version is None or actuelle.version != version:
+        raise ConflitEdition(actuelle)
+    avant = actuelle.etat
+    actuelle.dynamique, actuelle.leviers = dynamique, leviers
+    actuelle.difficultes, actuelle.texte_libre = difficultes, texte_libre
+    if actuelle.etat == EtatSection.A_REDIGER:
+        actuelle.etat = EtatSection.EN_REDACTION
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle.synthese,
+        section=actuelle,
+        user=user,
+        action=ActionTransition.ENREGISTREMENT,
+        avant=avant,
+        apres=actuelle.etat,
+    )
+    return actuelle
+
+
+@transaction.atomic
+def section_risques_confirmer(*, section, user, communes):
+    """Confirme la liste des communes en difficulté de la section.
+
+    communes : liste de dicts {"commune": Commune PVD du département, "justification": str,
+    "is_suggere": bool} ; une liste vide est une confirmation valable (aucune commune en difficulté)."""
+    actuelle = _section_verrouillee(section.pk)
+    _verifier_redaction(actuelle, user)
+    erreurs = []
+    for ligne in communes:
+        commune = ligne["commune"]
+        if commune.departement_id != actuelle.departement_id or not commune.is_pvd:
+            erreurs.append(f"{commune.nom} n’est pas une commune PVD du département.")
+        if not (ligne.get("justification") or "").strip():
+            erreurs.append(f"Justifiez la difficulté de {commune.nom}.")
+    if erreurs:
+        raise ValidationError(erreurs)
+    actuelle.communes_risque.all().delete()
+    CommuneRisque.objects.bulk_create(
+        [
+            CommuneRisque(
+                section=actuelle,
+                commune=ligne["commune"],
+                justification=ligne["justification"].strip(),
+                is_suggere=bool(ligne.get("is_suggere")),
+            )
+            for ligne in communes
+        ]
+    )
+    avant = actuelle.etat
+    if actuelle.etat == EtatSection.A_REDIGER:
+        actuelle.etat = EtatSection.EN_REDACTION
+    actuelle.risques_confirmes_par, actuelle.risques_confirmes_le = user, timezone.now()
+    actuelle.version += 1
+    actuelle.save()
+    noms = ", ".join(sorted(ligne["commune"].nom for ligne in communes)) or "aucune"
+    _tracer(
+        synthese=actuelle.synthese,
+        section=actuelle,
+        user=user,
+        action=ActionTransition.RISQUES,
+        avant=avant,
+        apres=actuelle.etat,
+        commentaire=f"{len(communes)} commune(s) retenue(s) : {noms}.",
+    )
+    return actuelle
+
+
+@transaction.atomic
+def section_soumettre(*, section, user):
+    actuelle = _section_verrouillee(section.pk)
+    _verifier_redaction(actuelle, user)
+    manquants = [
+        libelle
+        for champ, libelle in (
+            ("dynamique", "la dynamique observée"),
+            ("leviers", "les leviers"),
+            ("difficultes", "les difficultés"),
+        )
+        if not getattr(actuelle, champ).strip()
+    ]
+    if manquants:
+        raise TransitionInterdite(f"Avant de soumettre, rédigez {', '.join(manquants)}.")
+    if actuelle.risques_confirmes_le is None:
+        raise TransitionInterdite("Avant de soumettre, confirmez la liste des communes en difficulté.")
+    avant = actuelle.etat
+    actuelle.etat = EtatSection.SOUMISE
+    actuelle.soumise_par, actuelle.soumise_le = user, timezone.now()
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle.synthese,
+        section=actuelle,
+        user=user,
+        action=ActionTransition.SOUMISSION,
+        avant=avant,
+        apres=actuelle.etat,
+    )
+    return actuelle
+
+
+# --- Travail de la région --------------------------------------------------------------------------
+
+
+def _verifier_consolidation(synthese, user):
+    if not synthese.can_consolidate(user):
+        raise PermissionDenied("Seuls les agents de la région consolident sa note.")
+
+
+def _verifier_en_redaction(synthese):
+    if not synthese.is_modifiable:
+        raise TransitionInterdite(
+            f"La note est « {synthese.get_etat_display().lower()} » : rouvrez-la avant de la modifier."
+            if synthese.etat == EtatSynthese.VALIDEE
+            else "La note a été transmise au ministère : elle ne se modifie plus."
+        )
+
+
+@transaction.atomic
+def section_renvoyer(*, section, user, commentaire):
+    actuelle = _section_verrouillee(section.pk)
+    _verifier_consolidation(actuelle.synthese, user)
+    _verifier_en_redaction(actuelle.synthese)
+    if actuelle.etat != EtatSection.SOUMISE:
+        raise TransitionInterdite("Seule une section soumise peut être renvoyée au département.")
+    if not commentaire.strip():
+        raise TransitionInterdite("Expliquez au département ce qu’il doit reprendre.")
+    avant = actuelle.etat
+    actuelle.etat = EtatSection.RENVOYEE
+    actuelle.commentaire_renvoi = commentaire.strip()
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle.synthese,
+        section=actuelle,
+        user=user,
+        action=ActionTransition.RENVOI,
+        avant=avant,
+        apres=actuelle.etat,
+        commentaire=actuelle.commentaire_renvoi,
+    )
+    return actuelle
+
+
+@transaction.atomic
+def section_dispenser(*, section, user, motif):
+    """La région renonce explicitement à la section d'un département (elle ne bloque plus la validation)."""
+    actuelle = _section_verrouillee(section.pk)
+    _verifier_consolidation(actuelle.synthese, user)
+    _verifier_en_redaction(actuelle.synthese)
+    if actuelle.dispensee:
+        raise TransitionInterdite("La section est déjà dispensée.")
+    if actuelle.etat == EtatSection.SOUMISE:
+        raise TransitionInterdite("La section a été soumise : renvoyez-la plutôt que de la dispenser.")
+    if not motif.strip():
+        raise TransitionInterdite("Indiquez le motif de la dispense.")
+    avant = _etat_section(actuelle)
+    actuelle.dispensee, actuelle.dispense_motif = True, motif.strip()
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle.synthese,
+        section=actuelle,
+        user=user,
+        action=ActionTransition.DISPENSE,
+        avant=avant,
+        apres="dispensee",
+        commentaire=actuelle.dispense_motif,
+    )
+    return actuelle
+
+
+@transaction.atomic
+def section_dispense_lever(*, section, user):
+    actuelle = _section_verrouillee(section.pk)
+    _verifier_consolidation(actuelle.synthese, user)
+    _verifier_en_redaction(actuelle.synthese)
+    if not actuelle.dispensee:
+        raise TransitionInterdite("La section n’est pas dispensée.")
+    actuelle.dispensee, actuelle.dispense_motif = False, ""
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle.synthese,
+        section=actuelle,
+        user=user,
+        action=ActionTransition.LEVEE_DISPENSE,
+        avant="dispensee",
+        apres=actuelle.etat,
+    )
+    return actuelle
+
+
+def _synthese_verrouillee(synthese_id):
+    return Synthese.objects.select_for_update().select_related("campagne", "region").get(pk=synthese_id)
+
+
+@transaction.atomic
+def synthese_vue_ensemble_enregistrer(*, synthese, user, vue_ensemble, version):
+    actuelle = _synthese_verrouillee(synthese.pk)
+    _verifier_consolidation(actuelle, user)
+    _verifier_en_redaction(actuelle)
+    if version is None or actuelle.version != version:
+        raise ConflitEdition(actuelle)
+    actuelle.vue_ensemble = vue_ensemble
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle,
+        user=user,
+        action=ActionTransition.VUE_ENSEMBLE,
+        avant=actuelle.etat,
+        apres=actuelle.etat,
+    )
+    return actuelle
+
+
+@transaction.atomic
+def synthese_valider(*, synthese, user):
+    """La région valide la note : toutes les sections doivent être soumises ou explicitement dispensées."""
+    actuelle = _synthese_verrouillee(synthese.pk)
+    _verifier_consolidation(actuelle, user)
+    if actuelle.etat != EtatSynthese.EN_REDACTION:
+        raise TransitionInterdite("Seule une note en rédaction peut être validée.")
+    attente = [
+        s.departement.nom
+        for s in actuelle.sections.select_related("departement").order_by("departement__code")
+        if not s.is_prete
+    ]
+    if attente:
+        raise TransitionInterdite(
+            "Chaque section doit être soumise ou dispensée avant la validation. En attente : "
+            + ", ".join(attente)
+            + "."
+        )
+    if not actuelle.vue_ensemble.strip():
+        raise TransitionInterdite("Rédigez la vue d’ensemble régionale avant de valider la note.")
+    actuelle.etat = EtatSynthese.VALIDEE
+    actuelle.validee_par, actuelle.validee_le = user, timezone.now()
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle,
+        user=user,
+        action=ActionTransition.VALIDATION,
+        avant=EtatSynthese.EN_REDACTION,
+        apres=actuelle.etat,
+    )
+    return actuelle
+
+
+@transaction.atomic
+def synthese_rouvrir(*, synthese, user, commentaire=""):
+    actuelle = _synthese_verrouillee(synthese.pk)
+    _verifier_consolidation(actuelle, user)
+    if actuelle.etat != EtatSynthese.VALIDEE:
+        raise TransitionInterdite("Seule une note validée, pas encore transmise, peut être rouverte.")
+    actuelle.etat = EtatSynthese.EN_REDACTION
+    actuelle.validee_par, actuelle.validee_le = None, None
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle,
+        user=user,
+        action=ActionTransition.REOUVERTURE,
+        avant=EtatSynthese.VALIDEE,
+        apres=actuelle.etat,
+        commentaire=commentaire,
+    )
+    return actuelle
+
+
+@transaction.atomic
+def synthese_transmettre(*, synthese, user):
+    actuelle = _synthese_verrouillee(synthese.pk)
+    _verifier_consolidation(actuelle, user)
+    if actuelle.etat != EtatSynthese.VALIDEE:
+        raise TransitionInterdite("Validez la note avant de la transmettre au ministère.")
+    actuelle.etat = EtatSynthese.TRANSMISE
+    actuelle.transmise_par, actuelle.transmise_le = user, timezone.now()
+    actuelle.version += 1
+    actuelle.save()
+    _tracer(
+        synthese=actuelle,
+        user=user,
+        action=ActionTransition.TRANSMISSION,
+        avant=EtatSynthese.VALIDEE,
+        apres=actuelle.etat,
+    )
+    return actuelle
+
+
+# --- Génération du PDF -----------------------------------------------------------------------------
+
+
+def _envoyer(generation_ids):
+    """Envoie les tâches après validation de la transaction (jamais avant : le worker ne verrait pas
+    la ligne du job)."""
+    from syntheses.tasks import synthese_generer_task
+
+    def envoyer():
+        if len(generation_ids) == 1:
+            synthese_generer_task.apply_async(kwargs={"generation_id": generation_ids[0]})
+        else:
+            group(synthese_generer_task.si(generation_id=pk) for pk in generation_ids).apply_async()
+
+    transaction.on_commit(envoyer)
+
+
+def _generation_abandonnee(generation):
+    """Un job actif bien au-delà de la durée maximale d'une tâche : son message s'est perdu (broker vidé,
+    worker arrêté). Il passe en échec pour ne pas bloquer la note."""
+    limite = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + DELAI_ABANDON_S)
+    return (generation.started_at or generation.created_at) < limite
+
+
+def _generation_creer(*, synthese, user, lot=None):
+    """Crée le job, ou renvoie celui qui attend ou tourne déjà pour cette note (pas de doublon)."""
+    existante = Generation.objects.filter(synthese=synthese, etat__in=ETATS_GENERATION_ACTIFS).first()
+    if existante is not None and _generation_abandonnee(existante):
+        Generation.objects.filter(pk=existante.pk, etat__in=ETATS_GENERATION_ACTIFS).update(
+            etat=EtatGeneration.FAILED,
+            erreur="La génération n’a pas abouti dans le délai prévu (worker arrêté ?) ; elle a été abandonnée.",
+            finished_at=timezone.now(),
+        )
+        existante = None
+    if existante is not None:
+        return existante, False
+    try:
+        with transaction.atomic():
+            return Generation.objects.create(synthese=synthese, requested_by=user, lot=lot), True
+    except IntegrityError:  # demande simultanée : l'autre l'a créée
+        return Generation.objects.get(synthese=synthese, etat__in=ETATS_GENERATION_ACTIFS), False
+
+
+@transaction.atomic
+def generation_demander(*, synthese, user):
+    """« Générer le PDF » : crée le job et envoie la tâche à la validation de la transaction."""
+    if not synthese.can_generate(user):
+        raise PermissionDenied("Seuls la région et le niveau national produisent le PDF de la note.")
+    generation, creee = _generation_creer(synthese=synthese, user=user)
+    if creee:
+        _envoyer([generation.pk])
+    return generation
+
+
+@transaction.atomic
+def generation_relancer(*, generation, user):
+    """Relance un job en échec : même ligne, nouvelle tentative."""
+    actuelle = Generation.objects.select_for_update().select_related("synthese").get(pk=generation.pk)
+    if not actuelle.synthese.can_generate(user):
+        raise PermissionDenied("Seuls la région et le niveau national produisent le PDF de la note.")
+    if actuelle.etat != EtatGeneration.FAILED:
+        raise TransitionInterdite("Seule une génération en échec peut être relancée.")
+    if Generation.objects.filter(synthese=actuelle.synthese, etat__in=ETATS_GENERATION_ACTIFS).exists():
+        raise TransitionInterdite("Une autre génération de cette note est déjà en cours.")
+    actuelle.etat, actuelle.erreur, actuelle.progression, actuelle.etape = EtatGeneration.QUEUED, "", 0, ""
+    actuelle.started_at = actuelle.finished_at = None
+    actuelle.requested_by = user
+    actuelle.save()
+    _envoyer([actuelle.pk])
+    return actuelle
+
+
+@transaction.atomic
+def lot_demander(*, campagne, user):
+    """Toutes les régions d'une campagne en une fois : un job par note, envoyés en groupe Celery."""
+    if not user.sees_everything:
+        raise PermissionDenied("Seul le niveau national produit les notes de toutes les régions.")
+    lot = Lot.objects.create(campagne=campagne, created_by=user)
+    ids = []
+    # Les plus grandes régions d'abord : les processus du worker finissent à peu près ensemble.
+    communes_pvd = Count(
+        "region__departements__communes", filter=Q(region__departements__communes__id_pvd__isnull=False)
+    )
+    for synthese in campagne.syntheses.annotate(n=communes_pvd).order_by("-n", "region__nom"):
+        generation, creee = _generation_creer(synthese=synthese, user=user, lot=lot)
+        if not creee:  # déjà en file : le lot suit ce job-là
+            Generation.objects.filter(pk=generation.pk).update(lot=lot)
+        else:
+            ids.append(generation.pk)
+    if ids:
+        _envoyer(ids)
+    return lot
+
+
+def _avancer(generation, **valeurs):
+    """Écrit l'avancement tout de suite (hors transaction) : la page le lit pendant le calcul."""
+    Generation.objects.filter(pk=generation.pk).update(**valeurs)
+    for nom, valeur in valeurs.items():
+        if not hasattr(valeur, "resolve_expression"):
+            setattr(generation, nom, valeur)
+
+
+def _message_erreur(exc):
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return "La production du PDF a dépassé le temps autorisé. Réessayez plus tard."
+    if isinstance(exc, FatalURLFetchingError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # message du fetcher, en français
+    detail = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ""
+    return (
+        "La production du PDF a échoué"
+        + (f" : {detail}" if detail else f" ({type(exc).__name__})")
+        + ". Réessayez ; si l’échec se répète, signalez-le à l’équipe PVD Suivi."
+    )
+
+
+def synthese_generer(*, generation_id):
+    """Exécute un job (appelé par le worker) : chiffres → HTML → PDF → version.
+
+    Idempotent : un job terminé n'est pas refait ; un PDF identique à une version existante (même
+    SHA-256) ne crée pas de nouvelle version. Pas de transaction englobante : l'avancement doit être
+    lisible pendant le calcul ; seule l'écriture finale (version + fin du job) est atomique."""
+    from syntheses.pdf import note_html, pdf_rendre, source_signature
+
+    try:
+        generation = Generation.objects.select_related("synthese__campagne", "synthese__region").get(
+            pk=generation_id
+        )
+    except Generation.DoesNotExist:
+        logger.warning("Génération %s introuvable : tâche ignorée", generation_id)
+        return None
+    if generation.etat == EtatGeneration.DONE:
+        return generation
+    _avancer(
+        generation,
+        etat=EtatGeneration.RUNNING,
+        started_at=timezone.now(),
+        finished_at=None,
+        erreur="",
+        progression=5,
+        etape="Calcul des chiffres",
+        tentatives=F("tentatives") + 1,
+    )
+    try:
+        synthese = generation.synthese
+        html = note_html(synthese=synthese)
+        source = source_signature(html)
+        # Même source (HTML + feuille de style, polices, images, version de WeasyPrint) qu'une version
+        # existante : le rendu, déterministe, redonnerait les mêmes octets ; on reprend cette version.
+        version = VersionPdf.objects.filter(synthese=synthese, source_sha256=source).first()
+        nouvelle = False
+        if version is None:
+            _avancer(generation, progression=30, etape="Mise en page")
+
+            def progression(fraction, etape):
+                _avancer(generation, progression=30 + int(60 * fraction), etape=etape)
+
+            contenu, pages_count = pdf_rendre(html, progression=progression)
+            _avancer(generation, progression=95, etape="Enregistrement")
+            version, nouvelle = _version_enregistrer(
+                synthese=synthese,
+                contenu=contenu,
+                pages_count=pages_count,
+                user=generation.requested_by,
+                source=source,
+            )
+        _avancer(
+            generation,
+            etat=EtatGeneration.DONE,
+            progression=100,
+            etape="Terminé",
+            version=version,
+            is_nouvelle_version=nouvelle,
+            finished_at=timezone.now(),
+        )
+    except (Exception, FatalURLFetchingError) as exc:  # FatalURLFetchingError hérite de BaseException
+        logger.exception("Échec de la génération %s", generation_id)
+        _avancer(
+            generation,
+            etat=EtatGeneration.FAILED,
+            erreur=_message_erreur(exc),
+            finished_at=timezone.now(),
+        )
+    generation.refresh_from_db()
+    return generation
+
+
+@transaction.atomic
+def _version_enregistrer(*, synthese, contenu, pages_count, user, source=""):
+    """Nouvelle version seulement si le contenu est nouveau ; renvoie (version, nouvelle)."""
+    sha256 = hashlib.sha256(contenu).hexdigest()
+    Synthese.objects.select_for_update().filter(pk=synthese.pk).first()  # sérialise les versions d'une note
+    existante = VersionPdf.objects.filter(synthese=synthese, sha256=sha256).first()
+    if existante is not None:
+        if source and not existante.source_sha256:
+            VersionPdf.objects.filter(pk=existante.pk).update(source_sha256=source)
+        return existante, False
+    numero = (VersionPdf.objects.filter(synthese=synthese).aggregate(n=Max("numero"))["n"] or 0) + 1
+    version = VersionPdf(
+        synthese=synthese,
+        numero=numero,
+        sha256=sha256,
+        taille=len(contenu),
+        pages_count=pages_count,
+        etat_synthese=synthese.etat,
+        created_by=user,
+        source_sha256=source,
+    )
+    version.fichier.save(f"note-{synthese.region_id}-{sha256[:16]}.pdf", ContentFile(contenu), save=False)
+    version.save()
+    return version, True
+
+
+# --- Démonstration ---------------------------------------------------------------------------------
+
+CAMPAGNE_DEMO = {
+    "nom": "Campagne 2023",
+    "date_echeance": date(2023, 6, 25),
+    "date_limite_phase_operationnelle": date(2024, 1, 1),
+    "questions": "\n".join(
+        [
+            "Quelle dynamique observez-vous dans le département pour le passage des communes PVD en phase "
+            "opérationnelle ?",
+            "Quels leviers produisent des effets (ingénierie, financements, animation du réseau, articulation "
+            "avec le CRTE et le fonds vert) ?",
+            "Quelles difficultés rencontrez-vous ?",
+            "Quelles communes risquent de ne pas atteindre la phase opérationnelle avant le 1er janvier 2024, "
+            "et pourquoi ?",
+        ]
+    ),
+}
+
+TEXTES_DEMO = {
+    "dynamique": "Données de démonstration. Les conventions-cadres se signent à un rythme régulier depuis "
+    "l’automne ; la plupart valent ORT. Les communes littorales avancent plus vite que celles du centre "
+    "du département.",
+    "leviers": "Données de démonstration. Le club départemental réunit élus et chefs de projet chaque "
+    "trimestre ; l’appui en ingénierie de la Banque des Territoires et du Cerema accélère les études "
+    "préalables ; le fonds vert finance la rénovation des bâtiments publics.",
+    "difficultes": "Données de démonstration. Deux postes de chef de projet sont vacants ; l’inscription "
+    "des conventions-cadres au CRTE prend du retard faute d’avenant au contrat.",
+}
+
+
+@transaction.atomic
+def campagne_demo_creer():
+    """Campagne 2023 de démonstration (idempotent) : ouverte si absente ; en Bretagne, les sections des
+    Côtes-d'Armor et du Finistère sont rédigées et soumises, pour montrer le travail de la région.
+    Ne modifie jamais une section déjà travaillée."""
+    from comptes.models import User
+    from syntheses.chiffres import raisons_suggestion
+
+    national = User.objects.filter(username="demo-national").first()
+    campagne = Campagne.objects.filter(nom=CAMPAGNE_DEMO["nom"]).first()
+    creee = campagne is None
+    if creee:
+        campagne = campagne_creer(user=national, **CAMPAGNE_DEMO)
+    sections = SectionDepartementale.objects.filter(
+        synthese__campagne=campagne, departement_id__in=["22", "29"], etat=EtatSection.A_REDIGER, dynamique=""
+    ).select_related("synthese")
+    for section in sections:
+        candidates = (
+            Commune.objects.pvd()
+            .filter(departement_id=section.departement_id)
+            .with_suivi()
+            .filter(is_risque=True)
+            .order_by("nom")[:3]
+        )
+        CommuneRisque.objects.bulk_create(
+            [
+                CommuneRisque(
+                    section=section,
+                    commune=commune,
+                    justification="Données de démonstration : "
+                    + " ; ".join(raisons_suggestion(commune))
+                    + ".",
+                    is_suggere=commune.is_risque_suggere,
+                )
+                for commune in candidates
+            ]
+        )
+        maintenant = timezone.now()
+        for champ, texte in TEXTES_DEMO.items():
+            setattr(section, champ, texte)
+        section.etat = EtatSection.SOUMISE
+        section.risques_confirmes_le = section.soumise_le = maintenant
+        section.save()
+        _tracer(
+            synthese=section.synthese,
+            section=section,
+            user=None,
+            action=ActionTransition.SOUMISSION,
+            avant=EtatSection.A_REDIGER,
+            apres=EtatSection.SOUMISE,
+            commentaire="Données de démonstration.",
+        )
+    return campagne, creee

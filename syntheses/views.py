@@ -1,0 +1,673 @@
+import io
+import zipfile
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views import View
+from django.views.generic import DetailView, FormView
+from django_tables2 import SingleTableMixin, SingleTableView
+
+from communes.constants import DecisionRisque
+from communes.services import ConflitEdition
+from syntheses import forms, services
+from syntheses.chiffres import raisons_suggestion
+from syntheses.constants import ETATS_GENERATION_ACTIFS, EtatGeneration
+from syntheses.models import (
+    Campagne,
+    Generation,
+    Lot,
+    SectionDepartementale,
+    Synthese,
+    Transition,
+    VersionPdf,
+)
+from syntheses.tables import CampagneTable, SyntheseTable
+from territoires.models import Commune
+
+
+def _fil(user, campagne=None, synthese=None):
+    liens = [("Notes de synthèse", reverse("syntheses:campagnes"))]
+    if campagne is not None:
+        liens.append((campagne.nom, reverse("syntheses:campagne", args=[campagne.pk])))
+    if synthese is not None:
+        liens.append((synthese.region.nom, reverse("syntheses:synthese", args=[synthese.pk])))
+    return liens
+
+
+def _erreur(request, exc):
+    """Message d'une transition refusée (ValidationError en français)."""
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+# --- Campagnes -------------------------------------------------------------------------------------
+
+
+class CampagneListView(SingleTableView):
+    table_class = CampagneTable
+    template_name = "syntheses/campagne_list.html"
+    table_pagination = False
+
+    def get_queryset(self):
+        return Campagne.objects.for_user(self.request.user).with_avancement()
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(title="Notes de synthèse régionales", **kwargs)
+
+
+class CampagneCreateView(FormView):
+    form_class = forms.CampagneForm
+    template_name = "syntheses/formulaire.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.sees_everything:
+            raise PermissionDenied("Seul le niveau national ouvre une campagne.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        campagne = services.campagne_creer(user=self.request.user, **form.cleaned_data)
+        messages.success(self.request, f"Campagne « {campagne.nom} » ouverte : une note par région.")
+        return redirect("syntheses:campagne", pk=campagne.pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title="Ouvrir une campagne",
+            breadcrumb=_fil(self.request.user),
+            intro="Chaque région reçoit une note, avec une section par département.",
+            bouton="Ouvrir la campagne",
+            annuler_url=reverse("syntheses:campagnes"),
+            **kwargs,
+        )
+
+
+class CampagneDetailView(SingleTableMixin, DetailView):
+    table_class = SyntheseTable
+    template_name = "syntheses/campagne_detail.html"
+    context_object_name = "campagne"
+    table_pagination = False
+
+    def get_queryset(self):
+        return Campagne.objects.for_user(self.request.user)
+
+    def get_table_data(self):
+        return (
+            Synthese.objects.for_user(self.request.user)
+            .filter(campagne=self.object)
+            .select_related("region", "campagne")
+            .with_avancement()
+            .with_derniere_version()
+            .order_by("-is_en_retard", "region__nom")
+        )
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        contexte = {}
+        if user.sees_everything:
+            lot = Lot.objects.filter(campagne=self.object).first()
+            contexte["lot"] = lot
+        else:
+            # Département et région : leur note, directement.
+            contexte["ma_synthese"] = (
+                Synthese.objects.for_user(user).filter(campagne=self.object).select_related("region").first()
+            )
+        return super().get_context_data(title=self.object.nom, breadcrumb=_fil(user), **contexte, **kwargs)
+
+
+# --- Note régionale --------------------------------------------------------------------------------
+
+
+def _synthese(user, pk):
+    return get_object_or_404(
+        Synthese.objects.for_user(user).select_related("campagne", "region").with_avancement(), pk=pk
+    )
+
+
+class SyntheseDetailView(DetailView):
+    template_name = "syntheses/synthese_detail.html"
+    context_object_name = "synthese"
+
+    def get_object(self, queryset=None):
+        return _synthese(self.request.user, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        user, synthese = self.request.user, self.object
+        sections = (
+            SectionDepartementale.objects.for_user(user)
+            .filter(synthese=synthese)
+            .select_related("departement", "soumise_par")
+            .annotate(communes_risque_count=Count("communes_risque"))
+            .order_by("departement__code")
+        )
+        transitions = Transition.objects.filter(synthese=synthese).select_related(
+            "user", "section__departement"
+        )
+        if not (user.sees_everything or synthese.can_consolidate(user)):
+            transitions = transitions.filter(section__departement_id=user.departement_id)
+        contexte = {}
+        if synthese.can_generate(user):
+            contexte.update(_generation_contexte(synthese))
+            contexte["rafraichir"] = bool(contexte["generation"] and contexte["generation"].is_active)
+        return super().get_context_data(
+            title=f"Note de synthèse — {synthese.region.nom}",
+            breadcrumb=_fil(user, synthese.campagne),
+            sections=sections,
+            transitions=transitions[:50],
+            can_consolidate=synthese.can_consolidate(user),
+            can_generate=synthese.can_generate(user),
+            **contexte,
+            **kwargs,
+        )
+
+
+def _generation_contexte(synthese):
+    generation = (
+        Generation.objects.filter(synthese=synthese).select_related("version", "requested_by").first()
+    )
+    versions = VersionPdf.objects.filter(synthese=synthese).select_related("created_by")[:20]
+    return {"generation": generation, "versions": versions}
+
+
+class SyntheseVueEnsembleView(FormView):
+    form_class = forms.VueEnsembleForm
+    template_name = "syntheses/formulaire.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.synthese = _synthese(request.user, kwargs["pk"])
+        if not self.synthese.can_consolidate(request.user):
+            raise PermissionDenied("Seuls les agents de la région rédigent la vue d’ensemble.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.synthese}
+
+    def form_valid(self, form):
+        try:
+            services.synthese_vue_ensemble_enregistrer(
+                synthese=self.synthese,
+                user=self.request.user,
+                vue_ensemble=form.cleaned_data["vue_ensemble"],
+                version=form.cleaned_data["version"],
+            )
+        except ConflitEdition:
+            form.add_error(
+                None,
+                "Quelqu’un a enregistré la vue d’ensemble pendant votre saisie : votre texte n’a pas été "
+                "enregistré. Rouvrez la page pour voir le texte actuel, puis reportez vos modifications.",
+            )
+            return self.form_invalid(form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Vue d’ensemble régionale enregistrée.")
+        return redirect("syntheses:synthese", pk=self.synthese.pk)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title="Vue d’ensemble régionale",
+            breadcrumb=_fil(self.request.user, self.synthese.campagne, self.synthese),
+            intro=f"{self.synthese.region.nom} — {self.synthese.campagne.nom}",
+            questions=self.synthese.campagne.questions_list,
+            annuler_url=reverse("syntheses:synthese", args=[self.synthese.pk]),
+            **kwargs,
+        )
+
+
+class SyntheseTransitionView(FormView):
+    """Valider, rouvrir, transmettre : POST seulement (le bouton est sur la page de la note)."""
+
+    http_method_names = ["post"]
+    actions = {
+        "valider": (forms.ConfirmationForm, services.synthese_valider, "Note validée."),
+        "rouvrir": (forms.ReouvertureForm, services.synthese_rouvrir, "Note rouverte."),
+        "transmettre": (
+            forms.ConfirmationForm,
+            services.synthese_transmettre,
+            "Note transmise au ministère.",
+        ),
+    }
+
+    def dispatch(self, request, *args, **kwargs):
+        self.synthese = _synthese(request.user, kwargs["pk"])
+        if not self.synthese.can_consolidate(request.user):
+            raise PermissionDenied("Seuls les agents de la région valident et transmettent la note.")
+        self.form_class, self.service, self.succes = self.actions[kwargs["action"]]
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            self.service(synthese=self.synthese, user=self.request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _erreur(self.request, exc)
+        else:
+            messages.success(self.request, self.succes)
+        return redirect("syntheses:synthese", pk=self.synthese.pk)
+
+    def form_invalid(self, form):
+        messages.error(self.request, "Action impossible : formulaire invalide.")
+        return redirect("syntheses:synthese", pk=self.synthese.pk)
+
+
+# --- Sections départementales ----------------------------------------------------------------------
+
+
+def _section(user, pk):
+    return get_object_or_404(
+        SectionDepartementale.objects.for_user(user).select_related(
+            "synthese__campagne", "synthese__region", "departement", "soumise_par", "risques_confirmes_par"
+        ),
+        pk=pk,
+    )
+
+
+def _justification_proposee(commune):
+    territoire = commune.territoire
+    if (
+        territoire
+        and territoire.risque_decision == DecisionRisque.A_RISQUE
+        and territoire.risque_justification
+    ):
+        return territoire.risque_justification
+    raisons = raisons_suggestion(commune)
+    return (raisons[0][0].upper() + " ; ".join(raisons)[1:] + ".") if raisons else ""
+
+
+class SectionDetailView(DetailView):
+    template_name = "syntheses/section_detail.html"
+    context_object_name = "section"
+
+    def get_object(self, queryset=None):
+        return _section(self.request.user, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        user, section = self.request.user, self.object
+        synthese = section.synthese
+        retenues = section.communes_risque.select_related("commune").order_by("commune__nom")
+        signalees = (
+            Commune.objects.pvd()
+            .filter(departement=section.departement)
+            .with_suivi()
+            .filter(is_risque=True)
+            .order_by("nom")
+        )
+        return super().get_context_data(
+            title=f"{section.departement.nom} — {synthese.campagne.nom}",
+            breadcrumb=_fil(user, synthese.campagne, synthese),
+            synthese=synthese,
+            campagne=synthese.campagne,
+            retenues=retenues,
+            signalees=signalees,
+            can_edit=section.can_edit(user),
+            can_consolidate=synthese.can_consolidate(user) and synthese.is_modifiable,
+            echeance_depassee=synthese.campagne.date_echeance < timezone.localdate(),
+            transitions=section.transitions.select_related("user", "section__departement")[:30],
+            **kwargs,
+        )
+
+
+class SectionEditView(FormView):
+    form_class = forms.SectionForm
+    template_name = "syntheses/section_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.section = _section(request.user, kwargs["pk"])
+        if not self.section.can_edit(request.user):
+            raise PermissionDenied(
+                "Cette section ne peut pas être modifiée par votre compte dans son état actuel."
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.section}
+
+    def form_valid(self, form):
+        try:
+            services.section_enregistrer(section=self.section, user=self.request.user, **form.cleaned_data)
+        except ConflitEdition as conflit:
+            form.add_error(
+                None,
+                "Quelqu’un a enregistré cette section pendant votre saisie : vos textes n’ont pas été "
+                "enregistrés. Ils sont toujours ci-dessous ; le texte enregistré entre-temps est affiché pour "
+                "comparaison. Enregistrez à nouveau pour le remplacer.",
+            )
+            data = form.data.copy()
+            data["version"] = conflit.actuel.version
+            form.data = data
+            return self.render_to_response(self.get_context_data(form=form, actuelle=conflit.actuel))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Section enregistrée.")
+        return redirect("syntheses:section", pk=self.section.pk)
+
+    def get_context_data(self, **kwargs):
+        synthese = self.section.synthese
+        return super().get_context_data(
+            title=f"Rédiger la section — {self.section.departement.nom}",
+            breadcrumb=_fil(self.request.user, synthese.campagne, synthese)
+            + [(self.section.departement.nom, reverse("syntheses:section", args=[self.section.pk]))],
+            section=self.section,
+            questions=synthese.campagne.questions_list,
+            annuler_url=reverse("syntheses:section", args=[self.section.pk]),
+            **kwargs,
+        )
+
+
+class SectionRisquesView(FormView):
+    form_class = forms.RisquesForm
+    template_name = "syntheses/section_risques.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.section = _section(request.user, kwargs["pk"])
+        if not self.section.can_edit(request.user):
+            raise PermissionDenied(
+                "Cette section ne peut pas être modifiée par votre compte dans son état actuel."
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        section = self.section
+        retenues = (
+            {r.commune_id: r.justification for r in section.communes_risque.all()}
+            if section.risques_confirmes_le
+            else None
+        )
+        communes = Commune.objects.pvd().filter(departement=section.departement)
+        candidates = list(
+            communes.with_suivi()
+            .filter(Q(is_risque=True) | Q(is_risque_suggere=True) | Q(code_insee__in=list(retenues or {})))
+            .select_related("territoire")
+            .order_by("-is_risque", "nom")
+        )
+        autres = communes.exclude(code_insee__in=[c.code_insee for c in candidates]).order_by("nom")
+        return {
+            **super().get_form_kwargs(),
+            "candidates": candidates,
+            "autres": autres,
+            "retenues": retenues,
+            "suggestions": {c.code_insee: _justification_proposee(c) for c in candidates},
+        }
+
+    def form_valid(self, form):
+        try:
+            services.section_risques_confirmer(
+                section=self.section, user=self.request.user, communes=form.cleaned_data["communes"]
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, "Liste des communes en difficulté confirmée.")
+        return redirect("syntheses:section", pk=self.section.pk)
+
+    def get_context_data(self, **kwargs):
+        synthese = self.section.synthese
+        form = kwargs.get("form") or self.get_form()
+        return super().get_context_data(
+            title=f"Communes en difficulté — {self.section.departement.nom}",
+            breadcrumb=_fil(self.request.user, synthese.campagne, synthese)
+            + [(self.section.departement.nom, reverse("syntheses:section", args=[self.section.pk]))],
+            section=self.section,
+            campagne=synthese.campagne,
+            raisons={c.code_insee: raisons_suggestion(c) for c in form.candidates},
+            annuler_url=reverse("syntheses:section", args=[self.section.pk]),
+            **kwargs,
+        )
+
+
+class SectionTransitionView(FormView):
+    """Soumettre, renvoyer, dispenser, lever la dispense. Les actions avec saisie (renvoi, dispense)
+    ont leur page ; les autres sont des boutons de la page de la section (POST seulement)."""
+
+    template_name = "syntheses/formulaire.html"
+    actions = {
+        "soumettre": (forms.ConfirmationForm, services.section_soumettre, "Section soumise à la région.", ""),
+        "renvoyer": (
+            forms.CommentaireForm,
+            services.section_renvoyer,
+            "Section renvoyée au département.",
+            "Renvoyer la section au département",
+        ),
+        "dispenser": (
+            forms.MotifForm,
+            services.section_dispenser,
+            "Section dispensée.",
+            "Dispenser la section",
+        ),
+        "lever-dispense": (forms.ConfirmationForm, services.section_dispense_lever, "Dispense levée.", ""),
+    }
+
+    def dispatch(self, request, *args, **kwargs):
+        self.section = _section(request.user, kwargs["pk"])
+        self.form_class, self.service, self.succes, self.titre = self.actions[kwargs["action"]]
+        user = request.user
+        if kwargs["action"] == "soumettre":
+            if not (user.role == "departemental" and user.departement_id == self.section.departement_id):
+                raise PermissionDenied("Seuls les agents du département soumettent sa section.")
+        elif not self.section.synthese.can_consolidate(user):
+            raise PermissionDenied("Seuls les agents de la région renvoient ou dispensent une section.")
+        if not self.titre and request.method != "POST":
+            return redirect("syntheses:section", pk=self.section.pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            self.service(section=self.section, user=self.request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            if self.titre:
+                form.add_error(None, exc)
+                return self.form_invalid(form)
+            _erreur(self.request, exc)
+        else:
+            messages.success(self.request, self.succes)
+        return redirect("syntheses:section", pk=self.section.pk)
+
+    def get_context_data(self, **kwargs):
+        synthese = self.section.synthese
+        return super().get_context_data(
+            title=f"{self.titre} — {self.section.departement.nom}",
+            breadcrumb=_fil(self.request.user, synthese.campagne, synthese)
+            + [(self.section.departement.nom, reverse("syntheses:section", args=[self.section.pk]))],
+            intro=f"Section {self.section.departement.nom} ({self.section.departement.code}), état : "
+            f"{self.section.etat_affiche.lower()}.",
+            bouton=self.titre,
+            annuler_url=reverse("syntheses:section", args=[self.section.pk]),
+            **kwargs,
+        )
+
+
+# --- Génération du PDF -----------------------------------------------------------------------------
+
+
+class GenerationCreateView(FormView):
+    form_class = forms.ConfirmationForm
+    http_method_names = ["post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.synthese = _synthese(request.user, kwargs["pk"])
+        if not self.synthese.can_generate(request.user):
+            raise PermissionDenied("Seuls la région et le niveau national produisent le PDF de la note.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        generation = services.generation_demander(synthese=self.synthese, user=self.request.user)
+        messages.info(self.request, f"Génération du PDF : {generation.get_etat_display().lower()}.")
+        return redirect(reverse("syntheses:synthese", args=[self.synthese.pk]) + "#pdf")
+
+
+def _generation_json(generation):
+    return {
+        "id": generation.pk,
+        "etat": generation.etat,
+        "etat_label": generation.get_etat_display(),
+        "progression": generation.progression,
+        "etape": generation.etape,
+        "erreur": generation.erreur,
+        "tentatives": generation.tentatives,
+        "termine": generation.etat in (EtatGeneration.DONE, EtatGeneration.FAILED),
+        "version": generation.version.numero if generation.version_id else None,
+        "telechargement": reverse("syntheses:version", args=[generation.version_id])
+        if generation.version_id
+        else None,
+    }
+
+
+class GenerationEtatView(View):
+    """État d'un job, en JSON, lu par static/js/generation.js."""
+
+    def get(self, request, pk):
+        generation = get_object_or_404(
+            Generation.objects.for_user(request.user).select_related("version"), pk=pk
+        )
+        return JsonResponse(_generation_json(generation))
+
+
+class GenerationRelancerView(FormView):
+    form_class = forms.ConfirmationForm
+    http_method_names = ["post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.generation = get_object_or_404(
+            Generation.objects.for_user(request.user).select_related("synthese"), pk=kwargs["pk"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            services.generation_relancer(generation=self.generation, user=self.request.user)
+        except ValidationError as exc:
+            _erreur(self.request, exc)
+        else:
+            messages.info(self.request, "Génération relancée.")
+        suivante = reverse("syntheses:synthese", args=[self.generation.synthese_id]) + "#pdf"
+        if self.generation.lot_id:
+            suivante = reverse("syntheses:lot", args=[self.generation.lot_id])
+        return redirect(suivante)
+
+
+class VersionDownloadView(View):
+    def get(self, request, pk):
+        version = get_object_or_404(
+            VersionPdf.objects.filter(synthese__in=Synthese.objects.for_user(request.user)).select_related(
+                "synthese__campagne", "synthese__region"
+            ),
+            pk=pk,
+        )
+        if not version.synthese.can_generate(request.user):
+            raise Http404
+        return FileResponse(
+            version.fichier.open("rb"),
+            as_attachment=True,
+            filename=version.nom_fichier,
+            content_type="application/pdf",
+        )
+
+
+# --- Toutes les régions (national) -----------------------------------------------------------------
+
+
+class LotCreateView(FormView):
+    form_class = forms.ConfirmationForm
+    http_method_names = ["post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.campagne = get_object_or_404(Campagne.objects.for_user(request.user), pk=kwargs["pk"])
+        if not request.user.sees_everything:
+            raise PermissionDenied("Seul le niveau national produit les notes de toutes les régions.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        lot = services.lot_demander(campagne=self.campagne, user=self.request.user)
+        return redirect("syntheses:lot", pk=lot.pk)
+
+
+def _lot(user, pk):
+    if not user.sees_everything:
+        raise Http404
+    return get_object_or_404(Lot.objects.select_related("campagne"), pk=pk)
+
+
+def _lot_generations(lot):
+    return list(
+        Generation.objects.filter(lot=lot)
+        .select_related("synthese__region", "version")
+        .order_by("synthese__region__nom")
+    )
+
+
+def _lot_resume(generations):
+    total = len(generations)
+    termines = sum(1 for g in generations if g.etat == EtatGeneration.DONE)
+    echecs = sum(1 for g in generations if g.etat == EtatGeneration.FAILED)
+    actifs = sum(1 for g in generations if g.etat in ETATS_GENERATION_ACTIFS)
+    progression = round(sum(g.progression for g in generations) / total) if total else 0
+    return {
+        "total": total,
+        "termines": termines,
+        "echecs": echecs,
+        "actifs": actifs,
+        "progression": progression,
+        "termine": actifs == 0,
+        "complet": total > 0 and termines == total,
+    }
+
+
+class LotDetailView(DetailView):
+    template_name = "syntheses/lot_detail.html"
+    context_object_name = "lot"
+
+    def get_object(self, queryset=None):
+        return _lot(self.request.user, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        generations = _lot_generations(self.object)
+        return super().get_context_data(
+            title=f"Notes de toutes les régions — {self.object.campagne.nom}",
+            breadcrumb=_fil(self.request.user, self.object.campagne),
+            generations=generations,
+            resume=(resume := _lot_resume(generations)),
+            rafraichir=not resume["termine"],
+            **kwargs,
+        )
+
+
+class LotEtatView(View):
+    def get(self, request, pk):
+        lot = _lot(request.user, pk)
+        generations = _lot_generations(lot)
+        return JsonResponse(
+            {
+                **_lot_resume(generations),
+                "generations": [
+                    {**_generation_json(g), "region": g.synthese.region.nom} for g in generations
+                ],
+            }
+        )
+
+
+class LotZipView(View):
+    """Les PDF des notes du lot dans un seul ZIP (quand toutes les générations sont terminées)."""
+
+    def get(self, request, pk):
+        lot = _lot(request.user, pk)
+        generations = _lot_generations(lot)
+        if not _lot_resume(generations)["complet"]:
+            messages.error(request, "Le ZIP est disponible quand toutes les notes ont été produites.")
+            return redirect("syntheses:lot", pk=lot.pk)
+        tampon = io.BytesIO()
+        with zipfile.ZipFile(tampon, "w", compression=zipfile.ZIP_STORED) as archive:
+            for generation in generations:
+                version = generation.version
+                with version.fichier.open("rb") as fichier:
+                    archive.writestr(
+                        f"{generation.synthese.region_id}-{generation.synthese.region.nom}.pdf",
+                        fichier.read(),
+                    )
+        reponse = HttpResponse(tampon.getvalue(), content_type="application/zip")
+        nom = f"notes-de-synthese-{slugify(lot.campagne.nom)}"
+        reponse["Content-Disposition"] = f'attachment; filename="{nom}.zip"'
+        return reponse

@@ -1,0 +1,306 @@
+"""Tableaux de chiffres du tableau de bord : un même objet sert à l'affichage (tableau DSFR avec légende),
+aux graphiques (chacun a son tableau de données) et aux exports CSV / XLSX."""
+
+import unicodedata
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from communes.constants import Dispositif, MesureFondsVert, StatutAction
+from tableau.indicateurs import MOIS_FR, euros
+
+ESPACE_FINE = "\u202f"
+ESPACE_INSECABLE = "\u00a0"
+
+
+def ordre_alphabetique(texte):
+    """Clé de tri française simple : Île-de-France entre Hauts-de-France et La Réunion."""
+    return unicodedata.normalize("NFKD", texte).encode("ascii", "ignore").decode().lower()
+
+
+def nombre_texte(valeur):
+    return "—" if valeur is None else f"{valeur:,}".replace(",", ESPACE_FINE)
+
+
+def part_texte(part, decimales=0):
+    if part is None:
+        return "—"
+    return f"{part * 100:.{decimales}f}".replace(".", ",") + f"{ESPACE_INSECABLE}%"
+
+
+def euros_texte(centimes):
+    return (
+        "—"
+        if centimes is None
+        else f"{round(euros(centimes)):,}".replace(",", ESPACE_FINE) + f"{ESPACE_INSECABLE}€"
+    )
+
+
+def euros_court(centimes):
+    """632,5 M€ ; 12,3 k€ : pour les tuiles."""
+    valeur = euros(centimes)
+    for seuil, suffixe in ((Decimal(10**9), "Md€"), (Decimal(10**6), "M€"), (Decimal(10**3), "k€")):
+        if valeur >= seuil:
+            return f"{valeur / seuil:.1f}".replace(".", ",") + f"{ESPACE_INSECABLE}{suffixe}"
+    return euros_texte(centimes)
+
+
+def mois_texte(date):
+    return f"{MOIS_FR[date.month - 1]} {date.year}"
+
+
+FORMATS = {
+    "texte": lambda v: "" if v is None else str(v),
+    "nombre": nombre_texte,
+    "part": lambda v: part_texte(v, 1),
+    "euros": euros_texte,
+    "mois": mois_texte,
+}
+
+
+@dataclass
+class Colonne:
+    titre: str
+    format: str = "texte"  # texte, nombre, part (0..1), euros (centimes), mois (date)
+    affichee: bool = True  # False : seulement dans les exports (tableau trop large à l'écran)
+
+    @property
+    def numerique(self):
+        return self.format != "texte" and self.format != "mois"
+
+
+@dataclass
+class Donnees:
+    """Un tableau de chiffres : `nom` l'identifie dans les exports (?export=csv&tableau=nom)."""
+
+    nom: str
+    titre: str
+    colonnes: list
+    lignes: list = field(default_factory=list)  # valeurs brutes
+    liens: list | None = None  # adresse de la première cellule de chaque ligne
+    total: list | None = None  # ligne de total (pied du tableau)
+
+    @property
+    def colonnes_affichees(self):
+        return [c for c in self.colonnes if c.affichee]
+
+    def _cellules(self, ligne, lien=None):
+        cellules = []
+        for i, (colonne, valeur) in enumerate(zip(self.colonnes, ligne, strict=True)):
+            if not colonne.affichee:
+                continue
+            cellules.append(
+                {
+                    "texte": FORMATS[colonne.format](valeur),
+                    "numerique": colonne.numerique,
+                    "lien": lien if i == 0 else None,
+                }
+            )
+        return cellules
+
+    def affichage(self):
+        liens = self.liens or [None] * len(self.lignes)
+        return [self._cellules(ligne, lien) for ligne, lien in zip(self.lignes, liens, strict=True)]
+
+    def affichage_total(self):
+        return self._cellules(self.total) if self.total else None
+
+    def html(self):
+        """Le tableau DSFR (légende, en-têtes, lignes, total), produit ici plutôt que par une boucle de gabarit :
+        une page en compte plusieurs centaines de cellules."""
+
+        def ligne(cellules):
+            return format_html_join(
+                "",
+                "{}",
+                (
+                    (
+                        format_html(
+                            '<th scope="row">{}</th>',
+                            format_html('<a href="{}">{}</a>', c["lien"], c["texte"])
+                            if c["lien"]
+                            else c["texte"],
+                        )
+                        if i == 0
+                        else format_html('<td class="pvd-nombre">{}</td>', c["texte"])
+                        if c["numerique"]
+                        else format_html("<td>{}</td>", c["texte"]),
+                    )
+                    for i, c in enumerate(cellules)
+                ),
+            )
+
+        entetes = format_html_join(
+            "",
+            '<th scope="col"{}>{}</th>',
+            (
+                (mark_safe(' class="pvd-nombre"') if c.numerique else "", c.titre)
+                for c in self.colonnes_affichees
+            ),
+        )
+        lignes = format_html_join("", "<tr>{}</tr>", ((ligne(cellules),) for cellules in self.affichage()))
+        if not self.lignes:
+            lignes = format_html(
+                '<tr><td colspan="{}">Aucune donnée.</td></tr>', len(self.colonnes_affichees)
+            )
+        total = self.affichage_total()
+        pied = format_html("<tfoot><tr>{}</tr></tfoot>", ligne(total)) if total else ""
+        return format_html(
+            "<table><caption>{}</caption><thead><tr>{}</tr></thead><tbody>{}</tbody>{}</table>",
+            self.titre,
+            entetes,
+            lignes,
+            pied,
+        )
+
+
+# Tableaux du tableau de bord -----------------------------------------------------------------------------
+def donnees_chiffres_cles(chiffres_cles):
+    return Donnees(
+        nom="chiffres-cles",
+        titre="Chiffres clés",
+        colonnes=[
+            Colonne("Indicateur"),
+            Colonne("Valeur", "nombre"),
+            Colonne("Sur", "nombre"),
+            Colonne("Part", "part"),
+        ],
+        lignes=[[c.libelle, c.valeur, c.total, c.part] for c in chiffres_cles],
+    )
+
+
+def donnees_sous_territoires(*, nom, titre, libelle, lignes, total):
+    """lignes : [(nom, code, url, Chiffres)] ; total : Chiffres du périmètre."""
+
+    def valeurs(etiquette, c):
+        return [
+            etiquette,
+            c.communes,
+            c.taux(c.adhesion),
+            c.taux(c.cadre_signee),
+            c.taux(c.ort_en_vigueur),
+            c.taux(c.crte),
+            c.operationnelle,
+            c.taux(c.operationnelle),
+            c.risque,
+            c.chefs_en_poste,
+            c.chefs_vacants,
+            c.actions_engagees,
+            c.actions_total,
+            c.financements_accordes,
+            c.fonds_vert_accorde,
+        ]
+
+    return Donnees(
+        nom=nom,
+        titre=titre,
+        colonnes=[
+            Colonne(libelle),
+            Colonne("Communes PVD", "nombre"),
+            Colonne("Adhésion signée", "part", affichee=False),
+            Colonne("Convention-cadre signée", "part"),
+            Colonne("ORT en vigueur", "part"),
+            Colonne("Inscrites au CRTE", "part"),
+            Colonne("Phase opérationnelle (communes)", "nombre", affichee=False),
+            Colonne("Phase opérationnelle", "part"),
+            Colonne("En difficulté", "nombre"),
+            Colonne("Chefs de projet en poste", "nombre"),
+            Colonne("Postes vacants", "nombre"),
+            Colonne("Actions engagées ou livrées", "nombre"),
+            Colonne("Actions", "nombre", affichee=False),
+            Colonne("Financements accordés", "euros"),
+            Colonne("dont fonds vert", "euros"),
+        ],
+        lignes=[valeurs(f"{n} ({code})" if code else n, c) for n, code, _url, c in lignes],
+        liens=[url for _n, _code, url, _c in lignes],
+        total=valeurs("Total", total),
+    )
+
+
+def donnees_mensuelles(serie):
+    return Donnees(
+        nom="phase-operationnelle-par-mois",
+        titre="Communes en phase opérationnelle, à la fin de chaque mois",
+        colonnes=[
+            Colonne("Mois", "mois"),
+            Colonne("Communes en phase opérationnelle", "nombre"),
+            Colonne("Part des communes PVD", "part"),
+        ],
+        lignes=[[mois, nombre, part] for mois, nombre, part in reversed(serie)],
+    )
+
+
+def donnees_actions(total):
+    lignes = [
+        [statut.label, total.actions.get(statut.value, 0), total.actions_cout.get(statut.value, 0)]
+        for statut in StatutAction
+    ]
+    return Donnees(
+        nom="actions-par-statut",
+        titre="Actions par statut",
+        colonnes=[Colonne("Statut"), Colonne("Actions", "nombre"), Colonne("Coût total", "euros")],
+        lignes=lignes,
+        total=["Total", total.actions_total, sum(total.actions_cout.values())],
+    )
+
+
+def donnees_financements(total):
+    par_dispositif = total.par_dispositif()
+    lignes = [
+        [dispositif.label, *par_dispositif.get(dispositif.value, [0, 0, 0])]
+        for dispositif in Dispositif
+        if dispositif != Dispositif.FONDS_VERT
+    ]
+    autres = [sum(ligne[i] for ligne in lignes) for i in (1, 2, 3)]
+    fonds_vert = par_dispositif.get(Dispositif.FONDS_VERT.value, [0, 0, 0])
+    return Donnees(
+        nom="financements-par-dispositif",
+        titre="Financements par dispositif (hors fonds vert)",
+        colonnes=[
+            Colonne("Dispositif"),
+            Colonne("Lignes de financement", "nombre"),
+            Colonne("Montant demandé", "euros"),
+            Colonne("Montant accordé", "euros"),
+        ],
+        lignes=lignes,
+        total=["Total hors fonds vert", *autres],
+    ), fonds_vert
+
+
+def donnees_fonds_vert(total):
+    par_mesure = total.fonds_vert_par_mesure()
+    from communes.constants import MESURES_PAR_AXE
+
+    lignes = []
+    for axe, mesures in MESURES_PAR_AXE.items():
+        for mesure in mesures:
+            lignes.append(
+                [axe.label, MesureFondsVert(mesure).label, *par_mesure.get(mesure.value, [0, 0, 0])]
+            )
+    totaux = [sum(ligne[i] for ligne in lignes) for i in (2, 3, 4)]
+    return Donnees(
+        nom="fonds-vert-par-mesure",
+        titre="Fonds vert par axe et par mesure",
+        colonnes=[
+            Colonne("Axe"),
+            Colonne("Mesure"),
+            Colonne("Dossiers", "nombre"),
+            Colonne("Montant demandé", "euros"),
+            Colonne("Montant accordé", "euros"),
+        ],
+        lignes=lignes,
+        total=["Total fonds vert", "", *totaux],
+    )
+
+
+def donnees_carte(*, indicateur, zones, libelle):
+    zones = sorted((z for z in zones if not z["hors_perimetre"]), key=lambda z: ordre_alphabetique(z["nom"]))
+    return Donnees(
+        nom="carte",
+        titre=f"{indicateur.libelle} par {libelle.lower()}",
+        colonnes=[Colonne(libelle), Colonne(indicateur.libelle, indicateur.format)],
+        lignes=[[z["etiquette"], z["valeur"]] for z in zones],
+        liens=[z["url"] for z in zones],
+    )

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from tableau import views
+
+app_name = "tableau"
+urlpatterns = [
+    path("carte.json", views.CarteDonneesView.as_view(), name="carte_json"),
+]

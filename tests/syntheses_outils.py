@@ -1,0 +1,114 @@
+"""Outils communs aux tests des notes de synthèse : campagne, données de suivi réalistes, texte du PDF."""
+
+import datetime
+import re
+import subprocess
+from decimal import Decimal
+
+from django.utils import timezone
+
+from communes.constants import StatutAction, StatutChefDeProjet, TypeConvention
+from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Territoire
+from syntheses.services import campagne_creer
+
+ECHEANCE = datetime.date(2023, 6, 25)
+LIMITE = datetime.date(2024, 1, 1)
+
+
+def campagne(nom="Campagne de test", user=None):
+    return campagne_creer(
+        nom=nom,
+        date_echeance=ECHEANCE,
+        date_limite_phase_operationnelle=LIMITE,
+        questions="Quelle dynamique ?\nQuels leviers ?\nQuelles difficultés ?",
+        user=user,
+    )
+
+
+def jours(n):
+    return timezone.localdate() - datetime.timedelta(days=n)
+
+
+def peupler(codes_insee):
+    """Donne aux communes des situations variées (phase opérationnelle, convention-cadre signée, chef de
+    projet en poste, actions de tous statuts, financements dont fonds vert). Renvoie les territoires."""
+    territoires = list(Territoire.objects.filter(communes__code_insee__in=codes_insee).order_by("nom"))
+    for i, territoire in enumerate(territoires):
+        crte = Crte.objects.filter(departement=territoire.departement_id).first()
+        if i % 2 == 0:  # convention-cadre valant ORT, inscrite au CRTE
+            Convention.objects.create(
+                territoire=territoire, type=TypeConvention.CADRE, date_signature=jours(400), vaut_ort=True
+            )
+            territoire.crte, territoire.date_inscription_crte = crte, jours(300)
+            territoire.save()
+        elif i % 3 == 0:  # convention-cadre signée, ne vaut pas ORT
+            Convention.objects.create(
+                territoire=territoire, type=TypeConvention.CADRE, date_signature=jours(200)
+            )
+        if i % 4 != 3:
+            ChefDeProjet.objects.create(
+                territoire=territoire, statut=StatutChefDeProjet.EN_POSTE, date_prise_poste=jours(600)
+            )
+        statuts = list(StatutAction)
+        for j in range(i % 4 + 1):
+            statut = statuts[(i + j) % len(statuts)]
+            action = Action.objects.create(
+                territoire=territoire,
+                titre=f"Action {j}",
+                theme="habitat",
+                maitre_ouvrage="Commune",
+                statut=statut,
+                cout=Decimal(100000 + 1000 * j),
+                date_engagement=jours(100) if statut in (StatutAction.ENGAGEE, StatutAction.LIVREE) else None,
+            )
+            Financement.objects.create(
+                action=action,
+                dispositif="detr",
+                montant_demande=Decimal(50000),
+                montant_accorde=Decimal(40000),
+                annee=2023,
+            )
+            if j % 2 == 0:
+                Financement.objects.create(
+                    action=action,
+                    dispositif="fonds_vert",
+                    axe_fonds_vert="1",
+                    mesure_fonds_vert="renovation_batiments",
+                    montant_demande=Decimal(30000),
+                    montant_accorde=Decimal(25000),
+                    annee=2023,
+                )
+    return territoires
+
+
+def pdftotext(contenu, tmp_path):
+    chemin = tmp_path / "note.pdf"
+    chemin.write_bytes(contenu)
+    texte = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", str(chemin), "-"],
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout
+    return texte.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def entier(texte):
+    """« 1 234 567 € » → 1234567."""
+    return int(re.sub(r"[^\d]", "", texte))
+
+
+def pages(texte):
+    return texte.split("\f")
+
+
+def partie(texte, titre):
+    """Texte des pages d'une partie du PDF : le pied de chaque page porte le titre de sa partie
+    (ex. « 4 Ille-et-Vilaine (35) · Page 12 / 19 »)."""
+    retenues = []
+    for page in pages(texte):
+        lignes = [ligne for ligne in page.splitlines() if ligne.strip()]
+        if lignes and re.search(rf"{re.escape(titre)}\s+·\s+Page \d+ / \d+$", lignes[-1]):
+            retenues.append(page)
+    assert retenues, f"aucune page de la partie {titre!r}"
+    return "\n".join(retenues)

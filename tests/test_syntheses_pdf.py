@@ -1,0 +1,337 @@
+"""PDF de la note : chiffres du PDF (lus par pdftotext) égaux aux chiffres de la base, états du job,
+échec puis relance, idempotence, requêtes en nombre fixe, apparence (police Marianne, couleurs DSFR)."""
+
+import re
+import subprocess
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Sum
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from communes.constants import Phase, StatutAction
+from communes.models import Action, Financement, Ort
+from syntheses.chiffres import synthese_chiffres
+from syntheses.constants import EtatGeneration
+from syntheses.models import Generation, Synthese, VersionPdf
+from syntheses.pdf import note_html, pdf_rendre
+from syntheses.services import (
+    generation_demander,
+    generation_relancer,
+    section_risques_confirmer,
+    synthese_generer,
+)
+from syntheses.tasks import synthese_generer_task
+from territoires.models import Commune
+from tests.donnees import pvd_par_departement
+from tests.syntheses_outils import campagne, entier, partie, pdftotext, peupler
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def note(user_national):
+    c = campagne(user=user_national)
+    return Synthese.objects.select_related("campagne", "region").get(campagne=c, region="53")
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def _communes_35():
+    return Commune.objects.pvd().filter(departement="35").with_suivi()
+
+
+def _lignes(texte, debut):
+    """Lignes de tableau commençant par `debut` (ex. « 35 Ille-et-Vilaine », « Région », « DETR ») :
+    colonnes séparées par au moins deux espaces (pdftotext -layout), nombres « 1 234 » en entiers."""
+    lignes = []
+    for ligne in texte.splitlines():
+        colonnes = re.split(r"\s{2,}", ligne.strip())
+        if colonnes[0] == debut and len(colonnes) > 1:
+            valeurs = [c.removesuffix(" €") for c in colonnes[1:]]
+            if all(re.fullmatch(r"\d+(?: \d{3})*|—", v) for v in valeurs):
+                lignes.append([None if v == "—" else entier(v) for v in valeurs])
+    return lignes
+
+
+def _en_bref(texte):
+    """Nombres de la phrase « En bref » d'une partie départementale, dans l'ordre."""
+    phrase = " ".join(texte.split()).split("En bref.", 1)[1].split(".", 1)[0]
+    return [entier(n) for n in re.findall(r"\d+(?: \d{3})*", phrase)]
+
+
+def test_les_chiffres_du_pdf_sont_ceux_de_la_base(note, user_departemental, tmp_path):
+    codes = list(_communes_35().order_by("nom").values_list("code_insee", flat=True)[:14])
+    peupler(codes)
+    section = note.sections.get(departement="35")
+    retenues = list(_communes_35().filter(is_risque=True).order_by("nom")[:2])
+    section_risques_confirmer(
+        section=section,
+        user=user_departemental,
+        communes=[{"commune": c, "justification": f"Justification de test pour {c.nom}."} for c in retenues],
+    )
+
+    contenu, pages_count = pdf_rendre(note_html(synthese=note))
+    texte = pdftotext(contenu, tmp_path)
+    assert texte.count("\f") == pages_count
+
+    base = _communes_35()
+    en_cours = base.exclude(phase=Phase.RETIREE)
+    actions = Action.objects.filter(territoire__departement="35")
+    engagees = actions.filter(statut__in=["engagee", "livree"]).count()
+    cles = [
+        pvd_par_departement()["35"],
+        base.filter(phase=Phase.OPERATIONNELLE).count(),
+        en_cours.filter(has_cadre_signee=True).count(),
+        Ort.objects.filter(territoire__communes__in=en_cours).count(),
+        en_cours.filter(is_inscrit_crte=True).count(),
+        en_cours.filter(chef_de_projet_statut="en_poste").count(),
+        engagees,
+        base.filter(is_risque=True).count(),
+    ]
+    assert cles[1] > 0 and cles[2] > 0 and engagees > 0
+    par_statut = dict(actions.values_list("statut").annotate(n=Count("pk")))
+    # Tableaux de la synthèse régionale, dans l'ordre : chiffres clés, phases, actions.
+    chiffres_cles, phases, statuts = _lignes(texte, "35 Ille-et-Vilaine")[:3]
+    assert chiffres_cles == cles
+    assert phases == [base.filter(phase=p).count() for p in Phase] + [cles[0]]
+    assert statuts == [par_statut.get(s, 0) for s in StatutAction] + [
+        actions.count(),
+        int(actions.aggregate(s=Sum("cout"))["s"]),
+    ]
+
+    # Région : somme des départements, recalculée ici depuis la base.
+    region = Commune.objects.pvd().filter(departement__region="53").with_suivi()
+    region_en_cours = region.exclude(phase=Phase.RETIREE)
+    assert _lignes(texte, "Région")[0] == [
+        sum(pvd_par_departement()[code] for code in ("22", "29", "35", "56")),
+        region.filter(phase=Phase.OPERATIONNELLE).count(),
+        region_en_cours.filter(has_cadre_signee=True).count(),
+        Ort.objects.filter(territoire__communes__in=region_en_cours).count(),
+        region_en_cours.filter(is_inscrit_crte=True).count(),
+        region_en_cours.filter(chef_de_projet_statut="en_poste").count(),
+        Action.objects.filter(territoire__departement__region="53", statut__in=["engagee", "livree"]).count(),
+        region.filter(is_risque=True).count(),
+    ]
+
+    # Financements par dispositif : région (lignes, demandé, accordé), puis accordé par département.
+    financements = Financement.objects.filter(action__territoire__departement__region="53")
+
+    def somme(qs):
+        return qs.aggregate(n=Count("pk"), d=Sum("montant_demande"), a=Sum("montant_accorde"))
+
+    detr, fonds_vert = (
+        somme(financements.filter(dispositif="detr")),
+        somme(financements.filter(dispositif="fonds_vert")),
+    )
+    assert _lignes(texte, "DETR")[0] == [detr["n"], int(detr["d"]), int(detr["a"])]
+    assert _lignes(texte, "Total fonds vert")[0] == [
+        fonds_vert["n"],
+        int(fonds_vert["d"]),
+        int(fonds_vert["a"]),
+    ]
+    detr_35 = somme(financements.filter(dispositif="detr", action__territoire__departement="35"))["a"]
+    fonds_vert_35 = somme(financements.filter(dispositif="fonds_vert", action__territoire__departement="35"))[
+        "a"
+    ]
+    assert _lignes(texte, "DETR")[1] == [
+        None,
+        None,
+        int(detr_35),
+        None,
+        int(detr["a"]),
+    ]  # 22, 29, 35, 56, région
+    assert _lignes(texte, "Total fonds vert")[1][2] == int(fonds_vert_35)
+
+    # Partie du département : la phrase « En bref », puis les communes confirmées et leur justification.
+    departement = partie(texte, "Ille-et-Vilaine (35)")
+    assert _en_bref(departement) == [
+        cles[0],
+        cles[1],
+        cles[2],
+        en_cours.filter(has_cadre_ort=True).count(),
+        cles[3],
+        cles[4],
+        cles[5],
+        actions.count(),
+        engagees,
+        int(detr_35),
+        int(fonds_vert_35),
+    ]
+    assert "Liste confirmée par le département : 2 communes" in departement
+    for commune in retenues:
+        assert f"{commune.nom} ({commune.code_insee})" in departement
+        assert f"Justification de test pour {commune.nom}." in departement
+    # Les clubs ne sont pas encore branchés : la note le dit.
+    assert "Réunions et rythme des clubs départementaux : non disponible" in texte
+
+
+def test_page_n_sur_m_sommaire_et_couverture(note, tmp_path):
+    contenu, pages_count = pdf_rendre(note_html(synthese=note))
+    texte = pdftotext(contenu, tmp_path)
+    for numero in range(2, pages_count + 1):
+        assert f"Page {numero} / {pages_count}" in texte
+    couverture = texte.split("\f")[0]
+    for attendu in (
+        "RÉPUBLIQUE",
+        "FRANÇAISE",
+        "Note de synthèse régionale",
+        "Bretagne",
+        "Campagne de test",
+        "25 juin 2023",
+        "1 janvier 2024",
+        "En rédaction",
+    ):
+        assert attendu in couverture
+    sommaire = texte.split("\f")[1]
+    assert "Sommaire" in sommaire
+    # Chaque département a son entrée au sommaire, avec le numéro de la page où commence sa partie.
+    for code, nom in (
+        ("22", "Côtes-d'Armor"),
+        ("29", "Finistère"),
+        ("35", "Ille-et-Vilaine"),
+        ("56", "Morbihan"),
+    ):
+        entree = re.search(rf"{re.escape(nom)} \({code}\)\s+(\d+)", sommaire)
+        assert entree, nom
+        page = texte.split("\f")[int(entree.group(1)) - 1]
+        assert re.search(rf"^\s*\d+\s+{re.escape(nom)} \({code}\)\s*$", page, re.M), nom
+
+
+def test_apparence_document_officiel(note, tmp_path):
+    """Police Marianne embarquée, aucune autre ; couverture aux couleurs de l'État (bleu France, rouge
+    Marianne) ; un graphique SVG rendu sans navigateur."""
+    html = note_html(synthese=note)
+    assert "<svg" in html and 'class="graphique"' in html
+    contenu, _ = pdf_rendre(html)
+    chemin = tmp_path / "note.pdf"
+    chemin.write_bytes(contenu)
+    polices = subprocess.run(["pdffonts", str(chemin)], capture_output=True, text=True, check=True).stdout
+    noms = [ligne.split()[0].split("+")[-1] for ligne in polices.splitlines()[2:] if ligne.strip()]
+    assert noms and all(nom.startswith("Marianne") for nom in noms), noms
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "3", str(chemin), str(tmp_path / "p")], check=True
+    )
+    couverture = Image.open(sorted(tmp_path.glob("p-*.png"))[0]).convert("RGB")
+    couleurs = {couleur for _, couleur in couverture.getcolors(maxcolors=1 << 20)}
+
+    def proche(cible):
+        return any(sum(abs(a - b) for a, b in zip(c, cible, strict=True)) < 40 for c in couleurs)
+
+    assert proche((0x00, 0x00, 0x91)) and proche((0xE1, 0x00, 0x0F))
+
+
+def test_chiffres_en_nombre_fixe_de_requetes(user_national):
+    """Même nombre de requêtes pour Mayotte (1 département, 3 communes) et la Bretagne (4 départements)."""
+    c = campagne(user=user_national)
+    peupler(list(_communes_35().values_list("code_insee", flat=True)[:10]))
+
+    def requetes(region):
+        synthese = Synthese.objects.select_related("campagne", "region").get(campagne=c, region=region)
+        with CaptureQueriesContext(connection) as ctx:
+            chiffres = synthese_chiffres(synthese)
+            for section in chiffres.sections:
+                list(section.communes_risque.all())
+        return len(ctx), chiffres
+
+    petite, chiffres_mayotte = requetes("06")
+    grande, chiffres_bretagne = requetes("53")
+    assert chiffres_mayotte.region.communes_count == pvd_par_departement()["976"]
+    assert chiffres_bretagne.region.communes_count > 100
+    assert petite == grande <= 8
+
+
+def test_job_file_attente_puis_termine_et_idempotent(
+    note, user_regional, media, django_capture_on_commit_callbacks, monkeypatch
+):
+    with django_capture_on_commit_callbacks() as rappels:
+        generation = generation_demander(synthese=note, user=user_regional)
+    assert generation.etat == EtatGeneration.QUEUED and generation.progression == 0
+    assert len(rappels) == 1  # la tâche part à la validation de la transaction, pas avant
+    # Une deuxième demande pendant l'attente ne crée pas de second job.
+    with django_capture_on_commit_callbacks() as rappels:
+        assert generation_demander(synthese=note, user=user_regional) == generation
+    assert rappels == [] and Generation.objects.count() == 1
+
+    fait = synthese_generer(generation_id=generation.pk)
+    assert (fait.etat, fait.progression, fait.tentatives, fait.is_nouvelle_version) == ("done", 100, 1, True)
+    assert fait.started_at <= fait.finished_at
+    version = fait.version
+    assert version.numero == 1 and version.created_by == user_regional and version.pages_count > 5
+    contenu = version.fichier.read()
+    import hashlib
+
+    assert hashlib.sha256(contenu).hexdigest() == version.sha256 and version.taille == len(contenu)
+
+    # Rejouer la même tâche (redistribution du message) ne refait rien.
+    assert synthese_generer_task.apply(kwargs={"generation_id": generation.pk}).get() == "done"
+    assert Generation.objects.get(pk=generation.pk).finished_at == fait.finished_at
+
+    # Nouvelle demande, données inchangées : même contenu, pas de nouvelle version.
+    deuxieme = synthese_generer(generation_id=generation_demander(synthese=note, user=user_regional).pk)
+    assert deuxieme.etat == "done" and not deuxieme.is_nouvelle_version and deuxieme.version == version
+    assert VersionPdf.objects.filter(synthese=note).count() == 1
+
+    # Source identique (même HTML, mêmes ressources) : la version est reprise sans refaire le rendu.
+    def rendu_interdit(*args, **kwargs):
+        raise AssertionError("rendu inutile")
+
+    monkeypatch.setattr("syntheses.pdf.pdf_rendre", rendu_interdit)
+    reprise = synthese_generer(generation_id=generation_demander(synthese=note, user=user_regional).pk)
+    assert reprise.etat == "done" and reprise.version == version and not reprise.is_nouvelle_version
+    monkeypatch.undo()
+
+    # Une donnée change : nouvelle version.
+    note.vue_ensemble = "La région avance."
+    note.save()
+    troisieme = synthese_generer(generation_id=generation_demander(synthese=note, user=user_regional).pk)
+    assert troisieme.is_nouvelle_version and troisieme.version.numero == 2
+    assert troisieme.version.sha256 != version.sha256
+
+
+def test_echec_motif_visible_puis_relance(
+    note, user_regional, media, settings, tmp_path, django_capture_on_commit_callbacks, client
+):
+    generation = generation_demander(synthese=note, user=user_regional)
+    # La feuille d'impression est introuvable : le rendu échoue (aucune ressource n'est prise ailleurs).
+    dossiers = settings.STATICFILES_DIRS
+    (tmp_path / "vide").mkdir()
+    settings.STATICFILES_DIRS = [tmp_path / "vide"]
+    echec = synthese_generer(generation_id=generation.pk)
+    assert echec.etat == EtatGeneration.FAILED and echec.tentatives == 1 and echec.version is None
+    assert "css/note-impression.css" in echec.erreur and "échoué" in echec.erreur
+    assert VersionPdf.objects.count() == 0
+
+    client.force_login(user_regional)
+    page = client.get(f"/syntheses/notes/{note.pk}/").content.decode()
+    assert "css/note-impression.css" in page and "Réessayer" in page
+    etat = client.get(f"/syntheses/generations/{generation.pk}/etat.json").json()
+    assert etat["etat"] == "failed" and etat["termine"] and "note-impression.css" in etat["erreur"]
+
+    settings.STATICFILES_DIRS = dossiers
+    with django_capture_on_commit_callbacks() as rappels:
+        relance = generation_relancer(generation=echec, user=user_regional)
+    assert relance.etat == EtatGeneration.QUEUED and relance.erreur == "" and len(rappels) == 1
+    fait = synthese_generer(generation_id=generation.pk)
+    assert fait.etat == "done" and fait.tentatives == 2 and fait.version.numero == 1
+
+
+def test_un_job_perdu_ne_bloque_pas_la_note(note, user_regional):
+    """Un job resté « en file d'attente » bien après la durée maximale d'une tâche (message perdu) passe en
+    échec à la demande suivante, qui crée un nouveau job."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    perdu = generation_demander(synthese=note, user=user_regional)
+    assert generation_demander(synthese=note, user=user_regional) == perdu
+    Generation.objects.filter(pk=perdu.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    nouveau = generation_demander(synthese=note, user=user_regional)
+    assert nouveau != perdu and nouveau.etat == EtatGeneration.QUEUED
+    perdu.refresh_from_db()
+    assert perdu.etat == EtatGeneration.FAILED and "délai prévu" in perdu.erreur

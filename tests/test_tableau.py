@@ -1,0 +1,547 @@
+"""Tableaux de bord : chaque chiffre = un compte indépendant fait ici sur les lignes ; périmètre par rôle ;
+liens de descente ; carte ; exports ; cache jamais périmé ; nombre de requêtes constant."""
+
+import csv
+import datetime
+import io
+from collections import Counter, defaultdict
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from communes.constants import DecisionRisque, StatutAction, StatutChefDeProjet, TypeConvention
+from communes.models import Action, ChefDeProjet, Convention, Financement, Ort, Territoire
+from tableau.indicateurs import Chiffres, chiffres_calculer, chiffres_departements
+from tableau.models import VersionDepartement
+from tableau.services import BaseNonBanc, suivi_demo_generer
+from territoires.models import Commune, Departement
+from tests.donnees import pvd_par_departement
+
+pytestmark = pytest.mark.django_db
+
+BRETAGNE = ["22", "29", "35", "56"]
+ENGAGES = {"engagee", "livree"}
+
+
+# Calcul indépendant, en Python, à partir des lignes -----------------------------------------------------
+def _mois_avant(date, mois):
+    annee, index = divmod(date.year * 12 + date.month - 1 - mois, 12)
+    jour = date.day
+    while True:
+        try:
+            return datetime.date(annee, index + 1, jour)
+        except ValueError:
+            jour -= 1
+
+
+def attendus(codes):
+    """Les chiffres des départements `codes`, recomptés commune par commune, sans le code de l'application."""
+    today = timezone.localdate()
+    limite_cadre = _mois_avant(today, 18)
+    communes = list(
+        Commune.objects.filter(id_pvd__isnull=False, departement_id__in=codes).select_related("territoire")
+    )
+    territoires = {c.territoire_id: c.territoire for c in communes}
+    conventions = defaultdict(dict)
+    for conv in Convention.objects.filter(territoire_id__in=territoires):
+        conventions[conv.territoire_id][conv.type] = conv
+    actions = defaultdict(list)
+    for action in Action.objects.filter(territoire_id__in=territoires):
+        actions[action.territoire_id].append(action)
+    orts = {o.territoire_id: o for o in Ort.objects.filter(territoire_id__in=territoires)}
+    chefs = {c.territoire_id: c for c in ChefDeProjet.objects.filter(territoire_id__in=territoires)}
+
+    r = {k: 0 for k in ("communes", "adhesion", "cadre_signee", "cadre_ort", "ort_en_vigueur", "crte",
+                        "operationnelle", "risque", "retard_cadre", "retirees")}  # fmt: skip
+    mois = Counter()
+    for commune in communes:
+        t = commune.territoire
+        adhesion = conventions[t.id].get("adhesion")
+        cadre = conventions[t.id].get("cadre")
+        adhesion_signee = bool(adhesion and adhesion.date_signature)
+        cadre_signee = bool(cadre and cadre.date_signature)
+        cadre_ort = cadre_signee and cadre.vaut_ort
+        crte = bool(t.crte_id and t.date_inscription_crte)
+        engagees = [a for a in actions[t.id] if a.statut in ENGAGES]
+        ort = orts.get(t.id)
+        ort_en_vigueur = cadre_ort or bool(
+            ort
+            and ort.date_signature <= today
+            and (
+                ort.duree_annees is None
+                or (
+                    ort.date_signature.year + ort.duree_annees,
+                    ort.date_signature.month,
+                    ort.date_signature.day,
+                )
+                > (today.year, today.month, today.day)
+            )
+        )
+        retiree = t.date_retrait is not None
+        operationnelle = not retiree and cadre_ort and crte and bool(engagees)
+        chef = chefs.get(t.id)
+        if t.risque_decision == DecisionRisque.A_RISQUE:
+            risque = True
+        elif t.risque_decision == DecisionRisque.PAS_DE_RISQUE:
+            risque = False
+        else:
+            risque = not (operationnelle or retiree) and (
+                not cadre_ort or not engagees or not chef or chef.statut != StatutChefDeProjet.EN_POSTE
+            )
+        r["communes"] += 1
+        r["adhesion"] += adhesion_signee
+        r["cadre_signee"] += cadre_signee
+        r["cadre_ort"] += cadre_ort
+        r["ort_en_vigueur"] += ort_en_vigueur
+        r["crte"] += crte
+        r["operationnelle"] += operationnelle
+        r["retirees"] += retiree
+        r["risque"] += risque
+        r["retard_cadre"] += bool(
+            adhesion_signee and adhesion.date_signature < limite_cadre and not cadre_signee
+        )
+        if operationnelle:
+            date = max(
+                cadre.date_signature, t.date_inscription_crte, min(a.date_engagement for a in engagees)
+            )
+            mois[f"{date:%Y-%m}"] += 1
+
+    # Territoires comptés : ceux qui ont au moins une commune lauréate (du département du territoire).
+    territoires_pvd = [
+        t
+        for t in Territoire.objects.filter(departement_id__in=codes)
+        if Commune.objects.filter(territoire=t, id_pvd__isnull=False).exists()
+    ]
+    ids = {t.id for t in territoires_pvd}
+    statut_du_chef = dict(
+        ChefDeProjet.objects.filter(territoire_id__in=ids).values_list("territoire_id", "statut")
+    )
+    chefs_par_statut = Counter(statut_du_chef.get(t.id, "") for t in territoires_pvd)
+    actions_pvd = list(Action.objects.filter(territoire_id__in=ids))
+    financements = defaultdict(lambda: [0, 0, 0])
+    for f in Financement.objects.filter(action__territoire_id__in=ids):
+        ligne = financements[(f.dispositif, f.mesure_fonds_vert)]
+        ligne[0] += 1
+        ligne[1] += round((f.montant_demande or 0) * 100)
+        ligne[2] += round((f.montant_accorde or 0) * 100)
+    cout = defaultdict(int)
+    for a in actions_pvd:
+        cout[a.statut] += round((a.cout or 0) * 100)
+    return {
+        **r,
+        "territoires": len(territoires_pvd),
+        "chefs": dict(chefs_par_statut),
+        "actions": dict(Counter(a.statut for a in actions_pvd)),
+        "actions_cout": dict(cout),
+        "financements": {cle: list(v) for cle, v in financements.items()},
+        "mois": dict(mois),
+    }
+
+
+def _comme_dict(chiffres):
+    return {
+        **{
+            nom: getattr(chiffres, nom)
+            for nom in (
+                "communes",
+                "adhesion",
+                "cadre_signee",
+                "cadre_ort",
+                "ort_en_vigueur",
+                "crte",
+                "operationnelle",
+                "risque",
+                "retard_cadre",
+                "retirees",
+                "territoires",
+            )
+        },  # fmt: skip
+        "chefs": chiffres.chefs,
+        "actions": chiffres.actions,
+        "actions_cout": chiffres.actions_cout,
+        "financements": chiffres.financements,
+        "mois": chiffres.mois,
+    }
+
+
+def jours(n):
+    return timezone.localdate() - datetime.timedelta(days=n)
+
+
+@pytest.fixture
+def suivi_bretagne():
+    """Situations générées pour la Bretagne, plus les cas limites qu'un tirage ne garantit pas."""
+    suivi_demo_generer(regions=["53"], graine=7)
+    suivi_demo_generer(departements=["976"], graine=7)
+    t = {
+        code: Territoire.objects.get(communes__code_insee=code)
+        for code in ("35012", "35019", "29046", "22050")
+    }
+    # ORT signée il y a 6 ans pour 5 ans : échue ; pour 10 ans : en vigueur (sans convention-cadre valant ORT).
+    Convention.objects.filter(territoire__in=[t["35012"], t["35019"]], type="cadre").update(vaut_ort=False)
+    Ort.objects.update_or_create(
+        territoire=t["35012"], defaults={"date_signature": jours(6 * 366), "duree_annees": 5}
+    )
+    Ort.objects.update_or_create(
+        territoire=t["35019"], defaults={"date_signature": jours(6 * 366), "duree_annees": 10}
+    )
+    # Retrait du programme, décision « en difficulté » forcée.
+    Territoire.objects.filter(pk=t["29046"].pk).update(date_retrait=jours(30))
+    Territoire.objects.filter(pk=t["22050"].pk).update(
+        risque_decision=DecisionRisque.A_RISQUE, risque_justification="Décision de test."
+    )
+    # Regroupement : une deuxième commune lauréate rejoint le territoire de Bain-de-Bretagne ; son ancien
+    # territoire n'a plus de commune lauréate et ne compte plus.
+    Commune.objects.filter(code_insee="35037").update(territoire=t["35012"])
+    # Une commune sortie de la liste PVD ne compte plus, ni ses actions.
+    Commune.objects.filter(code_insee="22004").update(id_pvd=None)
+    return t
+
+
+# Chaque chiffre = un compte indépendant -----------------------------------------------------------------
+@pytest.mark.parametrize("codes", [["35"], ["29"], ["976"], BRETAGNE])
+def test_chaque_chiffre_egale_le_compte_independant(suivi_bretagne, codes):
+    total = Chiffres.somme(chiffres_calculer(codes).values())
+    assert _comme_dict(total) == attendus(codes)
+
+
+def test_les_cas_limites_sont_bien_couverts(suivi_bretagne):
+    c = chiffres_calculer(["35", "29", "22"])
+    assert c["29"].retirees == 1
+    assert c["35"].ort_en_vigueur >= 1
+    attendu = attendus(["35"])
+    assert attendu["communes"] == pvd_par_departement()["35"]
+    assert 0 < attendu["operationnelle"] < attendu["communes"]
+    assert attendu["territoires"] == attendu["communes"] - 1  # deux communes, un seul territoire
+    assert attendu["financements"][("fonds_vert", "renovation_batiments")][0] >= 0
+
+
+def test_page_nationale_chiffres_et_serie(client, user_national, suivi_bretagne):
+    client.force_login(user_national)
+    reponse = client.get(reverse("territoires:regions"))
+    assert reponse.status_code == 200
+    tout = attendus(list(Departement.objects.values_list("code", flat=True)))
+    cles = {c.libelle: c for c in reponse.context["chiffres_cles"]}
+    assert cles["Communes PVD"].valeur == tout["communes"] == sum(pvd_par_departement().values()) - 1
+    assert cles["En phase opérationnelle"].valeur == tout["operationnelle"]
+    assert cles["En phase opérationnelle"].total == tout["communes"]
+    assert cles["Convention-cadre signée"].valeur == tout["cadre_signee"]
+    assert cles["ORT en vigueur"].valeur == tout["ort_en_vigueur"]
+    assert cles["Inscrites au CRTE"].valeur == tout["crte"]
+    assert cles["En difficulté"].valeur == tout["risque"]
+    assert cles["Chefs de projet en poste"].valeur == tout["chefs"].get("en_poste", 0)
+    assert cles["Postes de chef de projet vacants"].valeur == tout["chefs"].get("vacant", 0)
+    fonds_vert = sum(v[2] for (d, _m), v in tout["financements"].items() if d == "fonds_vert")
+    assert cles["dont fonds vert"].valeur == fonds_vert
+    # Série mensuelle : cumul des mois d'entrée en phase opérationnelle.
+    serie = reponse.context["tableau_mensuel"].lignes  # du plus récent au plus ancien
+    assert serie[0][1] == tout["operationnelle"]
+    un_an = _mois_avant(timezone.localdate(), 12)
+    attendu_un_an = sum(n for cle, n in tout["mois"].items() if cle <= f"{un_an:%Y-%m}")
+    assert serie[12][1] == attendu_un_an
+    assert serie[12][2] == pytest.approx(attendu_un_an / tout["communes"])
+    # Tableau par région : 18 lignes, total = France entière.
+    regions = reponse.context["sous_territoires"]
+    assert len(regions.lignes) == 18
+    assert sum(ligne[1] for ligne in regions.lignes) == tout["communes"]
+    bretagne = next(ligne for ligne in regions.lignes if ligne[0] == "Bretagne")
+    assert bretagne[6] == attendus(BRETAGNE)["operationnelle"]
+
+
+# Périmètre par rôle ---------------------------------------------------------------------------------------
+def test_le_regional_ne_voit_que_sa_region(client, user_regional, suivi_bretagne):
+    client.force_login(user_regional)
+    reponse = client.get(reverse("territoires:region", args=["53"]))
+    cles = {c.libelle: c.valeur for c in reponse.context["chiffres_cles"]}
+    assert cles["Communes PVD"] == attendus(BRETAGNE)["communes"]
+    lignes = reponse.context["sous_territoires"].lignes
+    assert [ligne[0] for ligne in lignes] == [
+        "Côtes-d'Armor (22)",
+        "Finistère (29)",
+        "Ille-et-Vilaine (35)",
+        "Morbihan (56)",
+    ]
+    assert client.get(reverse("territoires:region", args=["84"])).status_code == 404
+    assert client.get(reverse("territoires:departement", args=["01"])).status_code == 404
+    # La vue nationale le renvoie à son niveau.
+    assert client.get(reverse("territoires:regions")).url == reverse("accueil")
+    carte = client.get(reverse("tableau:carte_json")).json()
+    assert sorted(z["code"] for z in carte["zones"]) == BRETAGNE
+
+
+def test_le_departemental_ne_voit_que_son_departement(client, user_departemental, suivi_bretagne):
+    client.force_login(user_departemental)
+    reponse = client.get(reverse("territoires:departement", args=["35"]))
+    cles = {c.libelle: c.valeur for c in reponse.context["chiffres_cles"]}
+    assert cles["Communes PVD"] == attendus(["35"])["communes"]
+    # Sur la page de sa région, il ne compte que son département ; les autres sont grisés sur la carte.
+    region = client.get(reverse("territoires:region", args=["53"]))
+    assert {c.libelle: c.valeur for c in region.context["chiffres_cles"]}["Communes PVD"] == cles[
+        "Communes PVD"
+    ]
+    zones = {z["code"]: z for z in region.context["carte"]["zones"]}
+    assert zones["35"]["url"] and not zones["29"]["url"] and zones["29"]["valeur"] is None
+    assert "hors de votre territoire" in region.content.decode()
+    assert client.get(reverse("territoires:departement", args=["29"])).status_code == 404
+    carte = client.get(reverse("tableau:carte_json")).json()
+    assert [z["code"] for z in carte["zones"]] == ["35"]
+    # Son fil d'Ariane commence à son département.
+    assert reponse.context["breadcrumb"] == []
+
+
+# Descente région → département → commune, fil d'Ariane ---------------------------------------------------
+def test_liens_de_descente_et_fil_d_ariane(client, user_national, suivi_bretagne):
+    client.force_login(user_national)
+    national = client.get(reverse("territoires:regions")).content.decode()
+    for region in ("53", "84", "94", "06"):
+        assert f'href="{reverse("territoires:region", args=[region])}"' in national
+    region = client.get(reverse("territoires:region", args=["53"]))
+    html = region.content.decode()
+    for dep in BRETAGNE:
+        assert html.count(f'href="{reverse("territoires:departement", args=[dep])}"') >= 2  # carte + tableau
+    assert region.context["breadcrumb"] == [("France entière", reverse("territoires:regions"))]
+    departement = client.get(reverse("territoires:departement", args=["35"]))
+    assert departement.context["breadcrumb"] == [
+        ("France entière", reverse("territoires:regions")),
+        ("Bretagne", reverse("territoires:region", args=["53"])),
+    ]
+    html = departement.content.decode()
+    assert f'href="{reverse("communes:detail", args=["35012"])}"' in html
+    assert len(departement.context["table"].page.object_list) == pvd_par_departement()["35"]
+
+
+# Carte ------------------------------------------------------------------------------------------------------
+def test_donnees_de_la_carte_chaque_departement_une_fois(client, user_national, suivi_bretagne):
+    client.force_login(user_national)
+    donnees = client.get(reverse("tableau:carte_json"), {"indicateur": "operationnelle"}).json()
+    codes = [z["code"] for z in donnees["zones"]]
+    assert len(codes) == len(set(codes)) == 101
+    assert set(codes) == set(Departement.objects.values_list("code", flat=True))
+    zones = {z["code"]: z for z in donnees["zones"]}
+    for code in ("35", "29", "976", "01"):
+        a = attendus([code])
+        assert zones[code]["valeur"] == pytest.approx(a["operationnelle"] / a["communes"])
+    assert 1 <= zones["35"]["classe"] <= 5 and zones["35"]["url"] == reverse(
+        "territoires:departement", args=["35"]
+    )
+    regions = client.get(reverse("tableau:carte_json"), {"maille": "region", "indicateur": "communes"}).json()
+    assert len(regions["zones"]) == 18
+    assert {z["code"]: z["valeur"] for z in regions["zones"]}["53"] == attendus(BRETAGNE)["communes"]
+    euros = client.get(reverse("tableau:carte_json"), {"indicateur": "fonds_vert", "region": "53"}).json()
+    assert sorted(z["code"] for z in euros["zones"]) == BRETAGNE
+    attendu = sum(v[2] for (d, _m), v in attendus(["35"])["financements"].items() if d == "fonds_vert") / 100
+    assert {z["code"]: z["valeur"] for z in euros["zones"]}["35"] == pytest.approx(attendu)
+
+
+def test_carte_svg_lisible_sans_couleur(client, user_national, suivi_bretagne):
+    client.force_login(user_national)
+    reponse = client.get(reverse("territoires:regions"), {"maille": "departement"})
+    html = reponse.content.decode()
+    assert html.count('class="pvd-carte__lien"') == 101
+    a = attendus(["35"])
+    texte = f"{a['operationnelle'] / a['communes'] * 100:.1f}".replace(".", ",")
+    assert f"<title>Ille-et-Vilaine : {texte}\u00a0%</title>" in html
+    assert 'id="tableau-carte"' in html  # le tableau à côté de la carte
+    assert "style=" not in html.split("<main")[1] and "<script>" not in html
+    # Sans JavaScript : le choix de l'indicateur est un formulaire GET.
+    assert '<form method="get"' in html and 'name="indicateur"' in html
+    assert client.get(reverse("territoires:regions"), {"indicateur": "inconnu"}).status_code == 200
+
+
+# Exports ------------------------------------------------------------------------------------------------------
+def test_exports_csv_et_xlsx_de_chaque_tableau(client, user_national, suivi_bretagne):
+    client.force_login(user_national)
+    url = reverse("territoires:region", args=["53"])
+    page = client.get(url)
+    noms = [d.nom for d in page.context["view"].tableaux_de_donnees()]
+    assert noms == [
+        "chiffres-cles",
+        "carte",
+        "departements",
+        "phase-operationnelle-par-mois",
+        "actions-par-statut",
+        "financements-par-dispositif",
+        "fonds-vert-par-mesure",
+    ]
+    for nom in noms:
+        reponse = client.get(url, {"export": "csv", "tableau": nom})
+        assert reponse["Content-Type"] == "text/csv; charset=utf-8", nom
+        assert f'href="?export=csv&amp;tableau={nom}"' in page.content.decode()
+    lignes = list(
+        csv.reader(
+            io.StringIO(client.get(url, {"export": "csv", "tableau": "departements"}).content.decode()[1:]),
+            delimiter=";",
+        )
+    )
+    entetes = lignes[0]
+    ille = dict(zip(entetes, next(ligne for ligne in lignes if ligne[0].startswith("Ille")), strict=True))
+    a = attendus(["35"])
+    assert ille["Communes PVD"] == str(a["communes"])
+    assert ille["Phase opérationnelle (communes)"] == str(a["operationnelle"])
+    assert ille[
+        "Phase opérationnelle (%)"
+    ] == f"{round(a['operationnelle'] / a['communes'] * 100, 1)}".replace(".", ",")
+    classeur = load_workbook(io.BytesIO(client.get(url, {"export": "xlsx", "tableau": "tout"}).content))
+    assert classeur.sheetnames == noms
+    actions = list(classeur["actions-par-statut"].iter_rows(values_only=True))
+    assert actions[-1][1] == sum(attendus(BRETAGNE)["actions"].values())
+    assert client.get(url, {"export": "csv", "tableau": "inconnu"}).status_code == 404
+
+
+# Cache : jamais un chiffre périmé après un enregistrement ------------------------------------------------
+def _operationnelles(client):
+    cles = client.get(reverse("territoires:regions")).context["chiffres_cles"]
+    return {c.libelle: c.valeur for c in cles}
+
+
+def test_le_cache_n_est_jamais_perime(client, user_national, suivi_bretagne):
+    client.force_login(user_national)
+    avant = _operationnelles(client)
+    version_29 = VersionDepartement.objects.get(departement_code="29").jeton
+    # Enregistrement par save() : nouvelle action dans un territoire de l'Ille-et-Vilaine.
+    t = Territoire.objects.get(communes__code_insee="35049")
+    action = Action.objects.create(territoire=t, titre="Test", theme="habitat", maitre_ouvrage="Commune")
+    assert _operationnelles(client)["Actions engagées ou livrées"] == avant["Actions engagées ou livrées"]
+    Action.objects.filter(pk=action.pk).update(
+        statut=StatutAction.ENGAGEE, date_engagement=jours(3)
+    )  # update()
+    apres = _operationnelles(client)
+    assert apres["Actions engagées ou livrées"] == avant["Actions engagées ou livrées"] + 1
+    Financement.objects.bulk_create(
+        [
+            Financement(
+                action=action,
+                dispositif="fonds_vert",
+                axe_fonds_vert="1",
+                mesure_fonds_vert="biodechets",
+                montant_demande=1000,
+                montant_accorde=1000,
+                annee=2024,
+            )
+        ]  # fmt: skip
+    )
+    assert _operationnelles(client)["dont fonds vert"] == avant["dont fonds vert"] + 100000
+    Action.objects.filter(pk=action.pk).delete()  # cascade : l'action et son financement
+    assert _operationnelles(client) == avant
+    # Une commune qui change de département ou sort de la liste : les deux comptes bougent.
+    Commune.objects.filter(code_insee="35049").update(id_pvd=None)
+    assert _operationnelles(client)["Communes PVD"] == avant["Communes PVD"] - 1
+    # Seules les versions des départements touchés changent : le reste du cache sert encore.
+    assert VersionDepartement.objects.get(departement_code="29").jeton == version_29
+
+
+def test_un_enregistrement_par_le_formulaire_est_vu_tout_de_suite(client, user_departemental):
+    client.force_login(user_departemental)
+    url = reverse("territoires:departement", args=["35"])
+    avant = {c.libelle: c.valeur for c in client.get(url).context["chiffres_cles"]}
+    reponse = client.post(
+        reverse("communes:convention_cadre", args=["35012"]),
+        {"date_signature": jours(10).isoformat(), "vaut_ort": "on", "commentaire": ""},
+    )
+    assert reponse.status_code == 302
+    apres = {c.libelle: c.valeur for c in client.get(url).context["chiffres_cles"]}
+    assert apres["Convention-cadre signée"] == avant["Convention-cadre signée"] + 1
+
+
+def test_seuls_les_departements_modifies_sont_recalcules(suivi_bretagne):
+    codes = list(Departement.objects.values_list("code", flat=True))
+    cache.clear()
+    chiffres_departements(codes)
+    with CaptureQueriesContext(connection) as ctx:
+        chiffres_departements(codes)
+    assert len(ctx) == 1  # les versions ; tout le reste vient du cache
+    Action.objects.filter(territoire__departement_id="29").first().save()
+    with CaptureQueriesContext(connection) as ctx:
+        chiffres_departements(codes)
+    assert len(ctx) == 1 + 4
+    assert all("'29'" in q["sql"] for q in ctx.captured_queries[1:])
+    assert all("'35'" not in q["sql"] for q in ctx.captured_queries[1:])
+
+
+# Nombre de requêtes constant ---------------------------------------------------------------------------------
+def _requetes(client, url, **params):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url, params).status_code == 200
+    return len(ctx)
+
+
+def _froid_et_chaud(client, url):
+    cache.clear()
+    return _requetes(client, url), _requetes(client, url)
+
+
+def test_nombre_de_requetes_constant_de_1_a_50_communes(client, user_national):
+    client.force_login(user_national)
+    pages = [
+        reverse("territoires:regions"),
+        reverse("territoires:region", args=["06"]),  # Mayotte : 1 département, 3 communes
+        reverse("territoires:region", args=["53"]),
+        reverse("territoires:departement", args=["976"]),  # 3 communes
+        reverse("territoires:departement", args=["35"]),  # 40 communes
+    ]
+    Commune.objects.filter(departement_id="976").exclude(code_insee="97602").update(id_pvd=None)
+    suivi_demo_generer(departements=["976"], graine=3)  # une seule commune suivie
+    une = {url: _froid_et_chaud(client, url) for url in pages}
+    suivi_demo_generer(regions=["53"], graine=3)  # 134 communes de plus
+    beaucoup = {url: _froid_et_chaud(client, url) for url in pages}
+    assert une == beaucoup
+    froid, chaud = une[reverse("territoires:regions")]
+    assert chaud <= 5 and froid == chaud + 4
+    assert (
+        une[reverse("territoires:departement", args=["976"])]
+        == une[reverse("territoires:departement", args=["35"])]
+    )
+    assert une[reverse("territoires:region", args=["06"])] == une[reverse("territoires:region", args=["53"])]
+
+
+# Données de démonstration ---------------------------------------------------------------------------------
+def _empreinte():
+    departement = {"territoire__departement_id": "976"}
+    return [
+        sorted(map(str, requete))
+        for requete in (
+            Action.objects.filter(**departement).values_list(
+                "territoire__communes__code_insee", "titre", "statut", "cout", "date_engagement"
+            ),
+            Financement.objects.filter(action__territoire__departement_id="976").values_list(
+                "dispositif", "mesure_fonds_vert", "montant_demande", "montant_accorde", "annee"
+            ),
+            Convention.objects.filter(type=TypeConvention.CADRE, **departement).values_list(
+                "territoire__communes__code_insee", "date_signature", "vaut_ort"
+            ),
+            ChefDeProjet.objects.filter(**departement).values_list(
+                "territoire__communes__code_insee", "statut", "date_prise_poste"
+            ),
+        )
+    ]
+
+
+def test_generation_deterministe_et_idempotente():
+    with transaction.atomic():
+        bilan = suivi_demo_generer(departements=["976"], graine=11)
+        premiere = _empreinte()
+        transaction.set_rollback(True)
+    assert bilan["territoires"] == 3 and bilan["actions"] > 0
+    bilan = suivi_demo_generer(departements=["976"], graine=11)
+    assert _empreinte() == premiere
+    again = suivi_demo_generer(departements=["976"], graine=11)
+    assert again["actions"] == again["financements"] == again["territoires"] == 0
+    assert _empreinte() == premiere
+    # Les données respectent les règles de saisie (mêmes validations que les formulaires).
+    for objet in [*Action.objects.filter(territoire__departement_id="976"),
+                  *Financement.objects.filter(action__territoire__departement_id="976"),
+                  *ChefDeProjet.objects.filter(territoire__departement_id="976")]:  # fmt: skip
+        objet.full_clean()
+    # Historique : la création est tracée.
+    assert Action.history.filter(territoire__departement_id="976").exists()
+
+
+def test_les_communes_non_laureates_ne_deviennent_laureates_que_dans_la_base_du_banc():
+    with pytest.raises(BaseNonBanc):
+        suivi_demo_generer(departements=["976"], toutes_communes=True)
+    assert Commune.objects.filter(id_pvd__startswith="pvd-banc").count() == 0
