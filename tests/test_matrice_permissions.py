@@ -14,10 +14,15 @@ from django.urls import URLResolver, get_resolver, reverse
 from clubs.factories import ReunionClubFactory
 from communes.constants import TypeConvention
 from communes.models import Action, Avenant, Convention, Financement, Territoire
+from comptes.models import User
+from syntheses.constants import EtatGeneration
+from syntheses.models import Campagne, Generation, Lot, SectionDepartementale, Synthese, VersionPdf
+from syntheses.services import campagne_creer
 
 pytestmark = pytest.mark.django_db
 
 ROLES = ["anonyme", "demo-departement", "demo-region", "demo-national", "demo-admin"]
+NATIONAL = ("demo-national", "demo-admin")
 PROPRE, AUTRE = "propre", "autre"
 TERRITOIRES = {PROPRE: {"commune": "35012", "departement": "35", "region": "53"},
                AUTRE: {"commune": "01034", "departement": "01", "region": "84"}}
@@ -195,15 +200,177 @@ MATRICE = {
     "api:documentation": Regle(sans, api_publique),
 }
 
-# URL dont les droits sont encore vérifiés par leurs propres tests et pas encore par cette matrice (les notes de
-# synthèse : tests/test_syntheses_*.py). Toute autre URL nouvelle sans règle fait échouer le test.
-HORS_MATRICE = {
-    "syntheses:campagnes", "syntheses:campagne_nouvelle", "syntheses:campagne", "syntheses:lot_nouveau",
-    "syntheses:lot", "syntheses:lot_etat", "syntheses:lot_zip", "syntheses:synthese", "syntheses:vue_ensemble",
-    "syntheses:synthese_transition", "syntheses:generer", "syntheses:generation_etat",
-    "syntheses:generation_relancer", "syntheses:version", "syntheses:section", "syntheses:section_rediger",
-    "syntheses:section_risques", "syntheses:section_transition", "api:(sans nom) api/^.*$",
+def objets_syntheses():
+    """Une campagne, et pour chaque territoire sa note, sa section, un job terminé, sa version et le lot."""
+    nationale = User.objects.get(username="demo-national")
+    campagne = Campagne.objects.filter(nom="Campagne des permissions").first() or campagne_creer(
+        nom="Campagne des permissions",
+        date_echeance=datetime.date(2023, 6, 25),
+        date_limite_phase_operationnelle=datetime.date(2024, 1, 1),
+        questions="Question ?",
+        user=nationale,
+    )
+    lot = Lot.objects.create(campagne=campagne, created_by=nationale)
+    resultat = {}
+    for t, valeurs in TERRITOIRES.items():
+        note = Synthese.objects.get(campagne=campagne, region=valeurs["region"])
+        version = VersionPdf(
+            synthese=note,
+            numero=1,
+            sha256=t * 8,
+            taille=15,
+            pages_count=1,
+            etat_synthese=note.etat,
+            created_by=nationale,
+        )
+        version.fichier.save(f"permissions-{t}.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        version.save()
+        generation = Generation.objects.create(
+            synthese=note,
+            lot=lot,
+            etat=EtatGeneration.DONE,
+            progression=100,
+            version=version,
+            requested_by=nationale,
+        )
+        resultat[t] = {
+            "campagne": campagne,
+            "lot": lot,
+            "note": note,
+            "section": SectionDepartementale.objects.get(synthese=note, departement=valeurs["departement"]),
+            "generation": generation,
+            "version": version,
+        }
+    return resultat
+
+
+def _connecte(role, pour_national, pour_autres):
+    if role == "anonyme":
+        return {302}
+    return pour_national if role in NATIONAL else pour_autres
+
+
+def national_seulement(get, post):
+    """Pages du national : les autres rôles reçoivent 403 (création) ou 404 (objet national)."""
+
+    def attendu(role, territoire, methode):
+        return _connecte(role, get if methode == "GET" else post, {403})
+
+    return attendu
+
+
+def lot(get, post):
+    """Lot de toutes les régions : n'existe pas pour la région et le département (POST : méthode refusée)."""
+
+    def attendu(role, territoire, methode):
+        return _connecte(role, get if methode == "GET" else post, {404} if methode == "GET" else {405})
+
+    return attendu
+
+
+def consolidation(get, post):
+    """Actions de la région sur sa note ou une section de sa région : le département qui voit l'objet → 403."""
+
+    def attendu(role, territoire, methode):
+        if role == "anonyme":
+            return {302}
+        if role in ("demo-departement", "demo-region") and territoire == AUTRE:
+            return {404}
+        if role == "demo-region":
+            return get if methode == "GET" else post
+        return {403}
+
+    return attendu
+
+
+def redaction(get, post):
+    """Rédaction de la section : agents du département seulement."""
+
+    def attendu(role, territoire, methode):
+        if role == "anonyme":
+            return {302}
+        if role in ("demo-departement", "demo-region") and territoire == AUTRE:
+            return {404}
+        if role == "demo-departement":
+            return get if methode == "GET" else post
+        return {403}
+
+    return attendu
+
+
+def generation_pdf(get, post):
+    """Produire et télécharger le PDF : la région (sa note) et le national ; le département → 403 / 404."""
+
+    def attendu(role, territoire, methode):
+        if role == "anonyme":
+            return {302}
+        if role == "demo-departement":
+            return {404} if territoire == AUTRE else {403}
+        if role == "demo-region" and territoire == AUTRE:
+            return {404}
+        return get if methode == "GET" else post
+
+    return attendu
+
+
+def json_generation(role, territoire, methode):
+    if role == "anonyme":
+        return {302}
+    if methode == "POST":
+        return {405}
+    if role == "demo-departement" or (role == "demo-region" and territoire == AUTRE):
+        return {404}
+    return {200}
+
+
+def telechargement(role, territoire, methode):
+    return json_generation(role, territoire, methode)
+
+
+def relance(role, territoire, methode):
+    if role == "anonyme":
+        return {302}
+    if role == "demo-departement" or (role == "demo-region" and territoire == AUTRE):
+        return {404}
+    return {405} if methode == "GET" else {302}
+
+
+campagne = lambda o, t: {"pk": o[t]["campagne"].pk}  # noqa: E731
+note = lambda o, t: {"pk": o[t]["note"].pk}  # noqa: E731
+section = lambda o, t: {"pk": o[t]["section"].pk}  # noqa: E731
+
+# Notes de synthèse : (kwargs, attendu).
+MATRICE_SYNTHESES = {
+    "syntheses:campagnes": (lambda o, t: {}, lecture_libre),
+    "syntheses:campagne_nouvelle": (lambda o, t: {}, national_seulement({200}, {200})),
+    "syntheses:campagne": (campagne, lecture_libre),
+    "syntheses:lot_nouveau": (campagne, national_seulement({405}, {302})),
+    "syntheses:lot": (lambda o, t: {"pk": o[t]["lot"].pk}, lot({200}, {405})),
+    "syntheses:lot_etat": (lambda o, t: {"pk": o[t]["lot"].pk}, lot({200}, {405})),
+    "syntheses:lot_zip": (lambda o, t: {"pk": o[t]["lot"].pk}, lot({200}, {405})),
+    "syntheses:synthese": (note, lecture_territoriale()),
+    "syntheses:vue_ensemble": (note, consolidation({200}, {200})),
+    "syntheses:synthese_transition": (
+        lambda o, t: {**note(o, t), "action": "valider"},
+        consolidation({405}, {302}),
+    ),
+    "syntheses:generer": (note, generation_pdf({405}, {302})),
+    "syntheses:generation_etat": (lambda o, t: {"pk": o[t]["generation"].pk}, json_generation),
+    "syntheses:generation_relancer": (lambda o, t: {"pk": o[t]["generation"].pk}, relance),
+    "syntheses:version": (lambda o, t: {"pk": o[t]["version"].pk}, telechargement),
+    "syntheses:section": (section, lecture_territoriale()),
+    "syntheses:section_rediger": (section, redaction({200}, {200})),
+    "syntheses:section_risques": (section, redaction({200}, {302})),
+    "syntheses:section_transition": (
+        lambda o, t: {**section(o, t), "action": "renvoyer"},
+        consolidation({200}, {200}),
+    ),
 }
+
+MATRICE.update({nom: Regle(*regle) for nom, regle in MATRICE_SYNTHESES.items()})
+
+# La route de repli de l'API (réponse JSON 404 pour toute adresse inconnue sous /api/) n'a pas de page à tester.
+HORS_MATRICE = {"api:(sans nom) api/^.*$"}
 
 
 def test_chaque_url_du_produit_a_sa_regle():
@@ -234,13 +401,13 @@ def objets(settings, tmp_path):
                                                       annee=2023),
             "reunion": reunion,
         }
+    for t, valeurs in objets_syntheses().items():
+        resultat[t].update(valeurs)
     return resultat
 
 
 @pytest.mark.parametrize("nom", sorted(MATRICE))
 def test_matrice(client, objets, nom):
-    from comptes.models import User
-
     regle = MATRICE[nom]
     ecarts = []
     # L'agent départemental (dont le POST peut supprimer l'objet) passe en dernier.
