@@ -175,6 +175,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Le manifeste réécrit les url() des feuilles du DSFR (noms de fichiers hachés) : les empreintes d'intégrité
+# (SRI) livrées par django-dsfr ne correspondent plus et le navigateur refuserait les styles. Les fichiers sont
+# servis par le produit lui-même (même origine, CSP 'self') : l'empreinte SRI n'y ajoute rien.
+DSFR_USE_INTEGRITY_CHECKSUMS = False
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 # Taille maximale (Mo) de la pièce jointe PDF d'une réunion de club.

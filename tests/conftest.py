@@ -1,6 +1,7 @@
 """Fixtures communes : la base de test reçoit une fois pour toutes le vrai référentiel (régions,
 départements, EPCI, communes, liste PVD) et les comptes de démonstration."""
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -98,16 +99,16 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def serveur(django_db_setup, tmp_path_factory):
-    """Un vrai serveur gunicorn sur la base de test ; renvoie son URL."""
+@contextlib.contextmanager
+def gunicorn(env, dossier_log):
+    """Démarre gunicorn (un processus, 4 fils) avec cet environnement ; donne son URL, l'arrête à la sortie."""
     port = _free_port()
-    log = tmp_path_factory.mktemp("serveur") / "gunicorn.log"
+    log = dossier_log / "gunicorn.log"
     with log.open("w") as sortie:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "pvd.wsgi", "--bind", f"127.0.0.1:{port}",
              "--workers", "1", "--threads", "4", "--timeout", "60"],
-            cwd=BASE_DIR, env=process_env(CONN_MAX_AGE="0"), stdout=sortie, stderr=subprocess.STDOUT,
+            cwd=BASE_DIR, env=env, stdout=sortie, stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -125,6 +126,13 @@ def serveur(django_db_setup, tmp_path_factory):
     finally:
         process.terminate()
         process.wait(10)
+
+
+@pytest.fixture(scope="session")
+def serveur(django_db_setup, tmp_path_factory):
+    """Un vrai serveur gunicorn sur la base de test ; renvoie son URL."""
+    with gunicorn(process_env(CONN_MAX_AGE="0"), tmp_path_factory.mktemp("serveur")) as url:
+        yield url
 
 
 CHROMIUM_ARGS = [
@@ -149,8 +157,14 @@ def page(navigateur):
     context = navigateur.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15000)
-    violations = []
-    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    erreurs = []
+    # Une page demandée en erreur (404 voulue par un test) n'en est pas une ; une feuille, un script ou une image
+    # refusée, si.
+    page.on("console", lambda m: erreurs.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
+    page.on("response", lambda r: erreurs.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document" else None)
+    page.on("pageerror", lambda e: erreurs.append(str(e)))
     yield page
     context.close()
-    assert not violations, f"violations de la Content-Security-Policy : {violations}"
+    assert not erreurs, f"erreurs dans la console (Content-Security-Policy, intégrité, JavaScript…) : {erreurs}"

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.conftest import BASE_DIR, _free_port, process_env
+from tests.conftest import BASE_DIR, _free_port, gunicorn, process_env
 
 LIBS_WEASYPRINT = {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"}
 
@@ -159,3 +159,23 @@ def test_la_sonde_du_conteneur_web(serveur):
     resultat = subprocess.run(sonde, env=env, capture_output=True, text=True, timeout=30)
     assert resultat.returncode == 1
     assert "/sante/ : 400" in resultat.stderr
+
+
+def test_les_styles_du_dsfr_s_appliquent_avec_les_statiques_de_production(django_db_setup, page, tmp_path):
+    """Réglages de production (collectstatic avec le manifeste de WhiteNoise, qui réécrit les url() des CSS) :
+    le navigateur accepte les feuilles de style du DSFR — aucune erreur d'intégrité — et la police est Marianne."""
+    env = process_env(DJANGO_SETTINGS_MODULE="pvd.settings", STATIC_ROOT=str(tmp_path / "statiques"),
+                      DEBUG="false", HTTPS="false", CONN_MAX_AGE="0")
+    # Sans les fichiers que la page de connexion ne charge pas (administration, API, composants un à un) : moitié
+    # moins de temps, le même traitement des feuilles du DSFR.
+    ignores = ["admin", "rest_framework", "drf_spectacular_sidecar", "component", "analytics", "*.map", "*.md"]
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0",
+                    *(f"--ignore={motif}" for motif in ignores)],
+                   cwd=BASE_DIR, env=env, check=True, timeout=300)  # fmt: skip
+    assert (tmp_path / "statiques" / "staticfiles.json").exists()
+    with gunicorn(env, tmp_path) as url:
+        page.goto(f"{url}/connexion/")
+        page.wait_for_load_state("networkidle")
+        assert "Marianne" in page.evaluate("getComputedStyle(document.body).fontFamily")
+        bouton = page.get_by_role("button", name="Se connecter")
+        assert page.evaluate("b => getComputedStyle(b).backgroundColor", bouton.element_handle()) == "rgb(0, 0, 145)"
