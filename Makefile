@@ -94,6 +94,13 @@ bench-syntheses: setup
 	@mkdir -p var
 	$(PY) bench/syntheses.py
 
+## Test de charge (locust) : gunicorn 2 workers sur PostgreSQL, worker Celery sur Redis, 50 agents pendant 60 s
+## → bench/charge.md ; échoue sur toute requête en erreur (CHARGE_OPTIONS=--strict : aussi sur le p95 des pages).
+.PHONY: charge
+charge: setup
+	@mkdir -p var
+	$(PY) bench/lancer_charge.py $(CHARGE_OPTIONS)
+
 lint: setup
 	@$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

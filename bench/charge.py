@@ -1,9 +1,11 @@
 """Scénario de charge (locust) : des agents connectés consultent listes, tableaux de bord et fiches,
-modifient des communes et demandent des PDF. Lancé par bench/lancer_charge.py (make charge)."""
+modifient des communes et demandent des PDF de leur note de synthèse. Lancé par bench/lancer_charge.py
+(make charge)."""
 
 import itertools
 import random
 import re
+import time
 
 from locust import HttpUser, between, task
 
@@ -12,6 +14,9 @@ MOT_DE_PASSE = "Charge-PVD-2026!"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 VERSION = re.compile(r'name="version" value="(\d*)"')
 LIENS_COMMUNES = re.compile(r'href="/communes/([0-9AB]{5})/"')
+LIEN_CAMPAGNE = re.compile(r'href="(/syntheses/campagnes/\d+/)"')
+LIEN_NOTE = re.compile(r'href="(/syntheses/notes/\d+/)"')
+GENERATION = re.compile(r'data-generation-url="([^"]+)"')
 
 
 class Agent(HttpUser):
@@ -20,20 +25,31 @@ class Agent(HttpUser):
     def on_start(self):
         self.numero = next(COMPTES)
         self.username = f"charge-{self.numero:02d}"
-        page = self.client.get("/connexion/", name="connexion")
+        page = self.client.get("/connexion/", name="connexion : formulaire")
         jeton = CSRF.search(page.text).group(1)
+        # La connexion vérifie le mot de passe (Argon2, coûteux à dessein) : comptée à part.
         reponse = self.client.post(
             "/connexion/",
             {"csrfmiddlewaretoken": jeton, "username": self.username, "password": MOT_DE_PASSE},
             headers={"Referer": self.host + "/connexion/"},
-            name="connexion",
+            name="connexion : mot de passe (Argon2)",
+            allow_redirects=False,
         )
         reponse.raise_for_status()
+        # L'accueil mène au tableau de bord du territoire de l'agent.
+        self.tableau = self.client.get("/", name="tableau de bord").url.removeprefix(self.host)
         liste = self.client.get("/communes/", name="liste des communes")
         self.communes = LIENS_COMMUNES.findall(liste.text) or []
-        self.departemental = "Nouvelle action" in self.client.get(
-            f"/communes/{self.communes[0]}/", name="fiche commune"
-        ).text if self.communes else False
+        fiche = (
+            self.client.get(f"/communes/{self.communes[0]}/", name="fiche commune") if self.communes else None
+        )
+        self.departemental = fiche is not None and "Nouvelle action" in fiche.text
+        self.note = None
+        if self.numero % 5 == 3:  # agents régionaux : leur note de synthèse
+            campagne = LIEN_CAMPAGNE.search(self.client.get("/syntheses/", name="notes de synthèse").text)
+            if campagne:
+                note = LIEN_NOTE.search(self.client.get(campagne.group(1), name="notes de synthèse").text)
+                self.note = note.group(1) if note else None
 
     @task(4)
     def liste(self):
@@ -41,7 +57,7 @@ class Agent(HttpUser):
 
     @task(3)
     def tableau_de_bord(self):
-        self.client.get("/", name="tableau de bord")
+        self.client.get(self.tableau, name="tableau de bord")
 
     @task(3)
     def fiche(self):
@@ -71,3 +87,34 @@ class Agent(HttpUser):
                 reponse.success()
             else:
                 reponse.failure(f"enregistrement refusé ({reponse.status_code})")
+
+    @task(1)
+    def pdf(self):
+        """La région demande le PDF de sa note, suit la progression puis le télécharge."""
+        if not self.note:
+            return
+        page = self.client.get(self.note, name="note de synthèse")
+        jeton = CSRF.search(page.text).group(1)
+        with self.client.post(
+            f"{self.note}pdf/generer/",
+            {"csrfmiddlewaretoken": jeton},
+            headers={"Referer": self.host + self.note},
+            name="pdf : demande",
+            allow_redirects=False,
+            catch_response=True,
+        ) as reponse:
+            if reponse.status_code != 302:
+                reponse.failure(f"demande refusée ({reponse.status_code})")
+                return
+            reponse.success()
+        etat_url = GENERATION.search(self.client.get(self.note, name="note de synthèse").text)
+        if not etat_url:
+            return
+        limite = time.monotonic() + 60
+        while time.monotonic() < limite:
+            etat = self.client.get(etat_url.group(1), name="pdf : état (JSON)").json()
+            if etat["termine"]:
+                break
+            time.sleep(1)
+        if etat["telechargement"]:
+            self.client.get(etat["telechargement"], name="pdf : téléchargement")
