@@ -16,7 +16,6 @@ from django.db.models import (
     F,
     FilteredRelation,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     Subquery,
@@ -34,6 +33,7 @@ from communes.constants import (
     StatutChefDeProjet,
     TypeConvention,
 )
+from territoires.models import count_subquery
 
 
 def mois_apres(date, mois):
@@ -41,11 +41,6 @@ def mois_apres(date, mois):
     annee, mois_index = divmod(date.year * 12 + date.month - 1 + mois, 12)
     jour = min(date.day, calendar.monthrange(annee, mois_index + 1)[1])
     return datetime.date(annee, mois_index + 1, jour)
-
-
-def _count(queryset):
-    sous_requete = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(sous_requete, output_field=IntegerField()), 0)
 
 
 def suivi_annotations(*, prefix, today=None):
@@ -78,8 +73,8 @@ def suivi_annotations(*, prefix, today=None):
         "has_cadre_ort": Exists(cadre_signee.filter(vaut_ort=True)),
         "date_cadre": Subquery(cadre_signee.values("date_signature")[:1]),
         "is_inscrit_crte": ExpressionWrapper(inscrit_crte, output_field=BooleanField()),
-        "actions_count": _count(actions),
-        "actions_engagees_count": _count(engagees),
+        "actions_count": count_subquery(actions),
+        "actions_engagees_count": count_subquery(engagees),
         "financement_accorde": Coalesce(
             Subquery(accorde, output_field=DecimalField(max_digits=16, decimal_places=2)),
             Value(0, output_field=DecimalField(max_digits=16, decimal_places=2)),

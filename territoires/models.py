@@ -6,7 +6,7 @@ from comptes.models import territory_q
 from territoires.constants import EpciType, Zone
 
 
-def _count(queryset):
+def count_subquery(queryset):
     """Sous-requête COUNT corrélée : un compte par ligne, sans jointure qui multiplie les lignes."""
     sous_requete = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
     return Coalesce(Subquery(sous_requete, output_field=IntegerField()), 0)
@@ -22,7 +22,9 @@ class RegionQuerySet(models.QuerySet):
     def with_counts(self):
         departements = Departement.objects.filter(region=OuterRef("pk"))
         communes = Commune.objects.pvd().filter(departement__region=OuterRef("pk"))
-        return self.annotate(departements_count=_count(departements), communes_pvd_count=_count(communes))
+        return self.annotate(
+            departements_count=count_subquery(departements), communes_pvd_count=count_subquery(communes)
+        )
 
     def with_indicateurs(self):
         """Comptes du suivi PVD de la région (voir communes.querysets.indicateurs_agreges)."""
@@ -52,7 +54,7 @@ class DepartementQuerySet(models.QuerySet):
 
     def with_counts(self):
         return self.annotate(
-            communes_pvd_count=_count(Commune.objects.pvd().filter(departement=OuterRef("pk")))
+            communes_pvd_count=count_subquery(Commune.objects.pvd().filter(departement=OuterRef("pk")))
         )
 
     def with_indicateurs(self):
