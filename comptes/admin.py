@@ -21,6 +21,7 @@ class UserAdmin(DjangoUserAdmin):
     autocomplete_fields = ("region", "departement")
     fieldsets = DjangoUserAdmin.fieldsets + (
         ("Rôle et territoire", {"fields": ("role", "region", "departement")}),
+        ("Préférences", {"fields": ("rappels_actifs",)}),
     )
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (
         ("Rôle et territoire", {"fields": ("role", "region", "departement", "email")}),

@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from dsfr.forms import DsfrBaseForm
+
+from comptes.models import User
 
 
 class ConnexionForm(DsfrBaseForm, AuthenticationForm):
@@ -13,3 +16,9 @@ class ConnexionForm(DsfrBaseForm, AuthenticationForm):
         self.fields["username"].label = "Identifiant"
         self.fields["password"].label = "Mot de passe"
         self._bound_fields_cache.clear()  # DsfrBaseForm a déjà construit les champs avec les anciens libellés
+
+
+class PreferencesForm(DsfrBaseForm, forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["rappels_actifs"]

@@ -26,6 +26,12 @@ class User(AbstractUser):
         related_name="users",
         help_text="Obligatoire pour un compte départemental.",
     )
+    rappels_actifs = models.BooleanField(
+        "recevoir les rappels par e-mail",
+        default=True,
+        help_text="Échéance de la note de synthèse, échéance des 18 mois de la convention-cadre, "
+        "réunion du club PVD à prévoir.",
+    )
 
     class Meta:
         verbose_name = "utilisateur"

@@ -67,3 +67,11 @@ def administrateur_creer(*, username, email, password=None):
     user.full_clean()
     user.save()
     return user
+
+
+def preferences_enregistrer(*, user, rappels_actifs):
+    """Préférences du compte (page « Mon compte », lien de désinscription des e-mails). Seul ce champ est
+    écrit : rien d'autre du compte ne change."""
+    User.objects.filter(pk=user.pk).update(rappels_actifs=rappels_actifs)
+    user.rappels_actifs = rappels_actifs
+    return user

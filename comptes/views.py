@@ -10,10 +10,12 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.views.generic import FormView
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from comptes.forms import ConnexionForm
+from comptes.forms import ConnexionForm, PreferencesForm
 from comptes.proconnect import proconnect_logout_url
+from comptes.services import preferences_enregistrer
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +89,29 @@ class ProConnectRetourView(ProConnectActifMixin, OIDCAuthenticationCallbackView)
             self.request, getattr(self.request, "proconnect_refus", None) or self.MESSAGE_PAR_DEFAUT
         )
         return super().login_failure()
+
+
+class CompteView(FormView):
+    """« Mon compte » : identité, rôle et territoire du compte (lecture), préférences (modifiables)."""
+
+    form_class = PreferencesForm
+    template_name = "comptes/compte.html"
+    extra_context = {"title": "Mon compte"}
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.request.user}
+
+    def form_valid(self, form):
+        user = preferences_enregistrer(
+            user=self.request.user, rappels_actifs=form.cleaned_data["rappels_actifs"]
+        )
+        if user.rappels_actifs:
+            messages.success(self.request, "Préférences enregistrées : vous recevrez les rappels par e-mail.")
+        else:
+            messages.success(
+                self.request, "Préférences enregistrées : vous ne recevrez plus de rappels par e-mail."
+            )
+        return HttpResponseRedirect(reverse("compte"))
 
 
 def connexion_verrouillee(request, *args, **kwargs):

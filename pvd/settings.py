@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
 from pvd.journaux import logging_config
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "rappels",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +213,25 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
 
+# Rappels par e-mail (app rappels/) : envoyés chaque jour par beat, à RAPPELS_HEURE (heure de Paris).
+# RAPPELS_INTERVALLE_S > 0 les envoie toutes les N secondes à la place (tests, démonstration).
+RAPPELS_HEURE = env.str("RAPPELS_HEURE", default="07:00")
+RAPPELS_INTERVALLE_S = env.float("RAPPELS_INTERVALLE_S", default=0)
+# Jours avant l'échéance d'une campagne, avant l'échéance des 18 mois de la convention-cadre, avant la fin
+# du semestre sans réunion de club prévue.
+RAPPEL_CAMPAGNE_JOURS = env.int("RAPPEL_CAMPAGNE_JOURS", default=7)
+RAPPEL_CONVENTION_CADRE_JOURS = env.int("RAPPEL_CONVENTION_CADRE_JOURS", default=60)
+RAPPEL_CLUB_JOURS = env.int("RAPPEL_CLUB_JOURS", default=90)
+if RAPPELS_INTERVALLE_S > 0:
+    _rappels_quand = datetime.timedelta(seconds=RAPPELS_INTERVALLE_S)
+else:
+    _heure, _minute = (int(x) for x in RAPPELS_HEURE.split(":"))
+    _rappels_quand = crontab(hour=_heure, minute=_minute)
+CELERY_BEAT_SCHEDULE = {
+    nom: {"task": f"rappels.{nom}_task", "schedule": _rappels_quand, "options": {"expires": 3600}}
+    for nom in ("rappels_campagne_envoyer", "rappels_convention_cadre_envoyer", "rappels_club_envoyer")
+}
+
 DJANGO_TABLES2_TEMPLATE = "components/table.html"
 DJANGO_TABLES2_PAGE_RANGE = 8
 
@@ -262,6 +283,16 @@ LOGGING["loggers"]["weasyprint"] = {"level": "WARNING"}
 LOGGING["loggers"]["fontTools"] = {"level": "WARNING"}
 
 DSFR_MARK_OPTIONAL_FIELDS = False
+
+# E-mails (rappels) : EMAIL_URL=smtp+tls://utilisateur:motdepasse@hote:587 en production ;
+# consolemail:// les écrit sur la sortie standard ; filemail:// les range dans des fichiers du dossier
+# EMAIL_FILE_PATH (par défaut VAR_DIR/emails).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "emails"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PVD Suivi <ne-pas-repondre@pvd-suivi.localhost>")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Adresse publique du produit, pour les liens des e-mails (sans / final).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 
 # API en lecture seule des systèmes partenaires (app api/) : jeton « Authorization: Bearer … » ou session.

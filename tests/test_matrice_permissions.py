@@ -138,6 +138,28 @@ def api_publique(role, territoire, methode):
     return {405} if methode == "POST" else {200}
 
 
+def compte(role, territoire, methode):
+    """« Mon compte » : chaque compte connecté, pour lui-même (POST valide → redirection)."""
+    if role == "anonyme":
+        return {302}
+    return {200} if methode == "GET" else {302}
+
+
+def jeton_desinscription(o, t):
+    """Lien des e-mails : jeton signé d'un compte (propre) ou jeton falsifié (autre)."""
+    from comptes.models import User
+    from rappels.jetons import jeton_desinscription
+
+    if t == PROPRE:
+        return {"jeton": jeton_desinscription(User.objects.get(username="demo-departement"))}
+    return {"jeton": "MQ:faux:jeton"}
+
+
+def desinscription(role, territoire, methode):
+    """Sans connexion (le jeton fait foi), GET et POST (RFC 8058) ; jeton invalide → 404."""
+    return {200} if territoire == PROPRE else {404}
+
+
 commune = lambda o, t: {"code_insee": TERRITOIRES[t]["commune"]}  # noqa: E731
 departement = lambda o, t: {"code": TERRITOIRES[t]["departement"]}  # noqa: E731
 region = lambda o, t: {"code": TERRITOIRES[t]["region"]}  # noqa: E731
@@ -150,6 +172,8 @@ MATRICE = {
     "proconnect": Regle(sans, publique(404)),  # ProConnect non configuré dans les tests
     "proconnect-retour": Regle(sans, publique(404)),
     "sante": Regle(sans, publique(200, 503, post=[405])),  # 503 : pas de worker pendant ce test
+    "compte": Regle(sans, compte),
+    "rappels:desinscription": Regle(jeton_desinscription, desinscription),
     "communes:liste": Regle(sans, lecture_libre),
     "communes:import": Regle(sans, administrateur_seulement),
     "communes:detail": Regle(commune, lecture_territoriale()),
