@@ -1,8 +1,8 @@
 """Réglages de PVD Suivi, lus depuis l'environnement (voir .env.example)."""
 
 import datetime
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from celery.schedules import crontab
@@ -200,7 +200,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(CELERY_FILESYSTEM_DIR / "processed"),
         "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),  # diffusion (ping de /sante/)
         "store_processed": False,
-        "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),
     }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
