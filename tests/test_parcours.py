@@ -236,7 +236,7 @@ def test_parcours_regional(
     worker,  # noqa: F811
     note_bretagne,
     demo_password,
-    tmp_path,  # noqa: F811
+    tmp_path,
 ):
     parcours = Parcours("regional")
     serveur = serveur_worker
