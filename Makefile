@@ -10,7 +10,7 @@ PORT ?= 8000
 APT_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core docker-compose
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test system setup env migrate serve lint clean oidc bench
+.PHONY: run test system setup env migrate serve lint clean oidc navigateur bench
 
 ## Paquets système (Chromium pour les tests navigateur, bibliothèques de WeasyPrint, poppler-utils).
 system:
@@ -37,7 +37,16 @@ $(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package.json $(OIDC_DIR)/packag
 
 oidc: $(OIDC_DIR)/node_modules/.installed
 
-setup: system $(VENV)/.installed oidc
+## Dépendances JavaScript des tests navigateur : axe-core (contrôle d'accessibilité des parcours, version figée).
+NAVIGATEUR_DIR := tests/navigateur
+$(NAVIGATEUR_DIR)/node_modules/.installed: $(NAVIGATEUR_DIR)/package.json $(NAVIGATEUR_DIR)/package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -q; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm; }
+	npm ci --prefix $(NAVIGATEUR_DIR) --no-audit --no-fund --loglevel=error
+	touch $@
+
+navigateur: $(NAVIGATEUR_DIR)/node_modules/.installed
+
+setup: system $(VENV)/.installed oidc navigateur
 
 ## Fichier .env local (clé secrète générée une fois).
 .env:
