@@ -34,6 +34,7 @@ def test_check_deploy_sans_avertissement_en_production():
         "ALLOWED_HOSTS": "pvd.example.gouv.fr",
     }
     env.pop("SECURE_COOKIES", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # posé par les tests navigateur ; jamais en production
     resultat = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
