@@ -177,3 +177,33 @@ def etiquettes_svg(zones):
             if z["url"]
         ),
     )
+
+
+CODES_DROM = {"departement": {"971", "972", "973", "974", "976"}, "region": {"01", "02", "03", "04", "06"}}
+
+
+def encarts_svg(zones, maille):
+    """Un cadre et le nom de chaque DROM quand la carte les montre en encarts à côté de la métropole."""
+    from django.utils.html import format_html_join
+
+    drom = [z for z in zones if z["code"] in CODES_DROM[maille]]
+    if not drom or len(drom) == len(zones):
+        return ""
+    marge = 6
+    return format_html_join(
+        "",
+        '<rect x="{}" y="{}" width="{}" height="{}" rx="2"/><text x="{}" y="{}">{}</text>',
+        (
+            (
+                f"{xmin - marge:.1f}",
+                f"{ymin - marge:.1f}",
+                f"{xmax - xmin + 2 * marge:.1f}",
+                f"{ymax - ymin + 2 * marge:.1f}",
+                f"{xmin - marge:.1f}",
+                f"{ymin - marge - 3:.1f}",
+                z["nom"],
+            )  # fmt: skip
+            for z in drom
+            for xmin, ymin, xmax, ymax in [z["forme"].bbox]
+        ),
+    )

@@ -130,6 +130,7 @@ class TableauMixin:
             "zones": zones,
             "zones_svg": carte.zones_svg(zones),
             "etiquettes_svg": carte.etiquettes_svg(zones) if len(zones) <= 30 else "",
+            "encarts_svg": carte.encarts_svg(zones, self.maille_carte),
             "legende": legende,
             "viewbox": " ".join(f"{v:.0f}" for v in vue),
             # Valeurs écrites sur la carte quand les zones sont assez grandes pour les porter.

@@ -4,6 +4,7 @@ liens de descente ; carte ; exports ; cache jamais périmé ; nombre de requête
 import csv
 import datetime
 import io
+import re
 from collections import Counter, defaultdict
 
 import pytest
@@ -351,6 +352,20 @@ def test_carte_svg_lisible_sans_couleur(client, user_national, suivi_bretagne):
     # Sans JavaScript : le choix de l'indicateur est un formulaire GET.
     assert '<form method="get"' in html and 'name="indicateur"' in html
     assert client.get(reverse("territoires:regions"), {"indicateur": "inconnu"}).status_code == 200
+
+
+@pytest.mark.parametrize("maille", ["departement", "region"])
+def test_les_drom_en_encart_ont_un_cadre_et_leur_nom(client, user_national, maille):
+    """Sur la carte nationale, chaque DROM placé en encart est encadré et nommé, et rien d'autre ne l'est
+    (les départements 01 à 06 ne sont pas pris pour les régions d'outre-mer)."""
+    client.force_login(user_national)
+    html = client.get(reverse("territoires:regions"), {"maille": maille}).content.decode()
+    encarts = html.split('class="pvd-carte__encarts"')[1].split("</g>")[0]
+    noms = re.findall(r"<text [^>]*>([^<]+)</text>", encarts)
+    assert sorted(noms) == ["Guadeloupe", "Guyane", "La Réunion", "Martinique", "Mayotte"]
+    assert encarts.count("<rect ") == 5
+    # La carte d'une région de métropole n'a pas d'encart.
+    assert "pvd-carte__encarts" not in client.get(reverse("territoires:region", args=["53"])).content.decode()
 
 
 # Exports ------------------------------------------------------------------------------------------------------
