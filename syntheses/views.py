@@ -310,9 +310,8 @@ class SectionDetailView(DetailView):
         )
 
 
-class SectionEditView(FormView):
-    form_class = forms.SectionForm
-    template_name = "syntheses/section_form.html"
+class SectionModifiableMixin:
+    """La section de l'URL, modifiable par ce compte dans son état actuel (sinon 403 ; hors territoire 404)."""
 
     def dispatch(self, request, *args, **kwargs):
         self.section = _section(request.user, kwargs["pk"])
@@ -321,6 +320,11 @@ class SectionEditView(FormView):
                 "Cette section ne peut pas être modifiée par votre compte dans son état actuel."
             )
         return super().dispatch(request, *args, **kwargs)
+
+
+class SectionEditView(SectionModifiableMixin, FormView):
+    form_class = forms.SectionForm
+    template_name = "syntheses/section_form.html"
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "instance": self.section}
@@ -358,17 +362,9 @@ class SectionEditView(FormView):
         )
 
 
-class SectionRisquesView(FormView):
+class SectionRisquesView(SectionModifiableMixin, FormView):
     form_class = forms.RisquesForm
     template_name = "syntheses/section_risques.html"
-
-    def dispatch(self, request, *args, **kwargs):
-        self.section = _section(request.user, kwargs["pk"])
-        if not self.section.can_edit(request.user):
-            raise PermissionDenied(
-                "Cette section ne peut pas être modifiée par votre compte dans son état actuel."
-            )
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         section = self.section
