@@ -96,7 +96,7 @@ class Redis:
 
 
 @pytest.fixture(params=["filesystem", "redis"])
-def broker(request):
+def broker(request, monkeypatch):
     """Un broker neuf, partagé par ce processus (qui envoie les tâches) et les workers lancés."""
     dossier = Path(tempfile.mkdtemp(prefix="pannes-"))
     anciens = (app.conf.broker_url, app.conf.broker_transport_options)
@@ -121,6 +121,9 @@ def broker(request):
         redis.demarrer()
         env["CELERY_BROKER_URL"] = app.conf.broker_url = redis.url
         app.conf.broker_transport_options = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+    # Celery préfère la variable d'environnement CELERY_BROKER_URL (passe PostgreSQL + Redis de la CI) à
+    # app.conf.broker_url.
+    monkeypatch.setenv("CELERY_BROKER_URL", env["CELERY_BROKER_URL"])
     _oublier_connexions()
     try:
         yield {"nom": request.param, "dossier": dossier, "env": process_env(**env), "redis": redis}
@@ -129,7 +132,8 @@ def broker(request):
             redis.arreter()
         app.conf.broker_url, app.conf.broker_transport_options = anciens
         _oublier_connexions()
-        shutil.rmtree(dossier, ignore_errors=True)
+        if not os.environ.get("PANNES_GARDER"):
+            shutil.rmtree(dossier, ignore_errors=True)
 
 
 class Worker:
@@ -247,6 +251,9 @@ def test_worker_tue_pendant_le_pdf(broker, note, django_db_blocker, tmp_path):
         premier.arreter()
 
     if broker["nom"] == "redis":
+        # kombu cherche les messages à redistribuer au démarrage du worker, puis toutes les 100 s environ
+        # (10 passages de 10 s) : on laisse passer le délai de visibilité avant de démarrer le second.
+        time.sleep(3.5)
         second = Worker(broker, "pannes-b", CELERY_VISIBILITY_TIMEOUT="3")
     else:
         second = Worker(broker, "pannes-a")
@@ -357,7 +364,7 @@ def test_base_redemarree_pendant_l_utilisation(django_db_setup, django_db_blocke
             cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
             def page():
-                requete = urllib.request.Request(f"{url}/syntheses/campagnes/", headers={"Cookie": cookie})
+                requete = urllib.request.Request(f"{url}/syntheses/", headers={"Cookie": cookie})
                 with urllib.request.urlopen(requete, timeout=10) as reponse:
                     return reponse.status, reponse.read().decode()
 
@@ -377,6 +384,8 @@ def test_base_redemarree_pendant_l_utilisation(django_db_setup, django_db_blocke
                     if processus.poll() is not None:
                         pytest.fail(f"gunicorn s'est arrêté :\n{(dossier / 'gunicorn.log').read_text()}")
                     time.sleep(0.2)
+            else:
+                pytest.fail(f"gunicorn ne répond pas :\n{(dossier / 'gunicorn.log').read_text()[-5000:]}")
             assert statut == 200 and "Notes de synthèse" in contenu
             avant = connexions()
             assert len(avant) == 1, "gunicorn garde sa connexion ouverte entre deux requêtes (CONN_MAX_AGE)"
