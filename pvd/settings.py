@@ -193,6 +193,23 @@ REFERENTIEL_DIR = Path(env.str("REFERENTIEL_DIR", default=str(_shared_data)))
 # Celery : broker « filesystem:// » embarqué par défaut, Redis en production.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_FILESYSTEM_DIR = VAR_DIR / "celery"
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+# Reprise sur panne (README, « Reprise sur panne ») : un message n'est acquitté qu'une fois la tâche finie ;
+# un processus du worker tué (SIGKILL, mémoire) rend son message au broker, qui le redistribue.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Broker injoignable : l'envoi d'une tâche échoue en quelques secondes au plus au lieu de bloquer la
+# requête ; la demande reste en base (« en attente d'envoi ») et part au retour du broker.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True  # le worker, lui, attend le broker
 if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_FILESYSTEM_DIR / "queue"),
@@ -201,14 +218,24 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(CELERY_FILESYSTEM_DIR / "control"),  # diffusion (ping de /sante/)
         "store_processed": False,
     }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Message non acquitté (worker tué) redistribué après ce délai ; toujours plus long qu'une tâche,
+        # sinon une tâche encore en cours serait redistribuée une seconde fois.
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60),
+        "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    }
+# Reprise des jobs de génération perdus ou en attente d'envoi (syntheses.tasks), en plus du démarrage
+# de chaque worker.
+CELERY_BEAT_SCHEDULE = {
+    "generations-reprendre": {
+        "task": "syntheses.generations_reprendre_task",
+        "schedule": env.float("GENERATIONS_REPRISE_S", default=60.0),
+    },
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=240)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -36,13 +36,21 @@ class ActionTransition(models.TextChoices):
 
 
 class EtatGeneration(models.TextChoices):
+    # Demande enregistrée, tâche pas encore remise au broker (broker injoignable) : la reprise l'enverra.
+    UNSENT = "unsent", "En attente d’envoi"
     QUEUED = "queued", "En file d’attente"
     RUNNING = "running", "En cours"
     DONE = "done", "Terminée"
     FAILED = "failed", "Échec"
 
 
-ETATS_GENERATION_ACTIFS = (EtatGeneration.QUEUED, EtatGeneration.RUNNING)
+ETATS_GENERATION_ACTIFS = (EtatGeneration.UNSENT, EtatGeneration.QUEUED, EtatGeneration.RUNNING)
 
 # Motif de dispense posé à l'ouverture d'une campagne pour un département sans commune PVD.
 MOTIF_SANS_COMMUNE_PVD = "Aucune commune Petites villes de demain dans le département."
+
+# Broker injoignable au moment de la demande : la demande est gardée en base (état « en attente d'envoi »).
+MESSAGE_BROKER_INDISPONIBLE = (
+    "Le service de génération est momentanément indisponible ; votre demande est enregistrée et sera "
+    "traitée dès son rétablissement."
+)

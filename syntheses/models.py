@@ -422,6 +422,19 @@ class Generation(models.Model):
     etape = models.CharField("étape", max_length=100, blank=True)
     erreur = models.TextField("motif de l’échec", blank=True)
     tentatives = models.PositiveSmallIntegerField("tentatives", default=0)
+    sent_at = models.DateTimeField("remise au broker le", null=True, blank=True)
+    task_id = models.CharField(
+        "tâche Celery",
+        max_length=50,
+        blank=True,
+        help_text="Message qui exécute le job : sa redistribution par le broker reprend le job en cours.",
+    )
+    worker = models.CharField(
+        "worker",
+        max_length=200,
+        blank=True,
+        help_text="Nœud Celery qui exécute le job : s'il redémarre, le job qu'il laissait en cours est repris.",
+    )
     version = models.ForeignKey(
         VersionPdf, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

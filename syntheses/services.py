@@ -3,7 +3,10 @@
 
 import hashlib
 import logging
+import os
+import tempfile
 from datetime import date, timedelta
+from pathlib import Path
 
 from celery import group
 from celery.exceptions import SoftTimeLimitExceeded
@@ -13,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
+from kombu.exceptions import KombuError
 from weasyprint.urls import FatalURLFetchingError
 
 from communes.services import ConflitEdition
@@ -41,6 +45,16 @@ logger = logging.getLogger(__name__)
 
 # Marge au-delà de CELERY_TASK_TIME_LIMIT avant de considérer un job actif comme perdu.
 DELAI_ABANDON_S = 300
+# Marge au-delà de CELERY_TASK_TIME_LIMIT avant qu'un job « en cours » soit repris par une autre tâche.
+MARGE_BAIL_S = 30
+# Fichier PDF en cours d'écriture (caché) ; jamais servi, supprimé s'il reste après un arrêt brutal.
+PREFIXE_TEMPORAIRE = ".ecriture-"
+# Reprises d'un job dont le worker s'est arrêté en cours de route, avant de le déclarer en échec.
+TENTATIVES_MAX = 3
+MESSAGE_WORKER_PERDU = (
+    "Le worker s’est arrêté pendant la production du PDF à plusieurs reprises. Réessayez ; si l’échec se "
+    "répète, signalez-le à l’équipe PVD Suivi."
+)
 
 
 class TransitionInterdite(ValidationError):
@@ -430,25 +444,48 @@ def synthese_transmettre(*, synthese, user):
 # --- Génération du PDF -----------------------------------------------------------------------------
 
 
-def _envoyer(generation_ids):
-    """Envoie les tâches après validation de la transaction (jamais avant : le worker ne verrait pas
-    la ligne du job)."""
+def _envoyer(generations):
+    """Remet les tâches au broker après validation de la transaction (jamais avant : le worker ne verrait
+    pas la ligne du job).
+
+    Broker injoignable : l'envoi échoue vite (CELERY_TASK_PUBLISH_RETRY_POLICY, délai de connexion court),
+    rien n'est perdu : le job passe « en attente d'envoi » et generations_reprendre l'enverra dès que le
+    broker répondra. Les objets reçus portent l'état final, que la vue lit pour prévenir l'utilisateur."""
+    transaction.on_commit(lambda: _remettre(generations))
+
+
+def _remettre(generations):
     from syntheses.tasks import synthese_generer_task
 
-    def envoyer():
-        if len(generation_ids) == 1:
-            synthese_generer_task.apply_async(kwargs={"generation_id": generation_ids[0]})
+    ids = [g.pk for g in generations]
+    try:
+        if len(ids) == 1:
+            synthese_generer_task.apply_async(kwargs={"generation_id": ids[0]})
         else:
-            group(synthese_generer_task.si(generation_id=pk) for pk in generation_ids).apply_async()
-
-    transaction.on_commit(envoyer)
+            group(synthese_generer_task.si(generation_id=pk) for pk in ids).apply_async()
+    except (KombuError, OSError) as exc:
+        logger.warning("Broker injoignable : %s job(s) en attente d'envoi (%s)", len(ids), exc)
+        # Seul un job pas encore pris par un worker change d'état.
+        Generation.objects.filter(pk__in=ids, etat=EtatGeneration.QUEUED).update(etat=EtatGeneration.UNSENT)
+        etat = EtatGeneration.UNSENT
+    else:
+        Generation.objects.filter(pk__in=ids, etat=EtatGeneration.UNSENT).update(etat=EtatGeneration.QUEUED)
+        Generation.objects.filter(pk__in=ids).update(sent_at=timezone.now())
+        etat = EtatGeneration.QUEUED
+    for generation in generations:
+        if generation.etat in (EtatGeneration.UNSENT, EtatGeneration.QUEUED):
+            generation.etat = etat
+    return etat == EtatGeneration.QUEUED
 
 
 def _generation_abandonnee(generation):
     """Un job actif bien au-delà de la durée maximale d'une tâche : son message s'est perdu (broker vidé,
-    worker arrêté). Il passe en échec pour ne pas bloquer la note."""
+    worker arrêté). Il passe en échec pour ne pas bloquer la note. Un job en attente d'envoi ne l'est
+    jamais : il attend le retour du broker."""
+    if generation.etat == EtatGeneration.UNSENT:
+        return False
     limite = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + DELAI_ABANDON_S)
-    return (generation.started_at or generation.created_at) < limite
+    return (generation.started_at or generation.sent_at or generation.created_at) < limite
 
 
 def _generation_creer(*, synthese, user, lot=None):
@@ -476,8 +513,8 @@ def generation_demander(*, synthese, user):
     if not synthese.can_generate(user):
         raise PermissionDenied("Seuls la région et le niveau national produisent le PDF de la note.")
     generation, creee = _generation_creer(synthese=synthese, user=user)
-    if creee:
-        _envoyer([generation.pk])
+    if creee or generation.etat == EtatGeneration.UNSENT:  # nouvelle demande ou nouvel essai d'envoi
+        _envoyer([generation])
     return generation
 
 
@@ -495,7 +532,7 @@ def generation_relancer(*, generation, user):
     actuelle.started_at = actuelle.finished_at = None
     actuelle.requested_by = user
     actuelle.save()
-    _envoyer([actuelle.pk])
+    _envoyer([actuelle])
     return actuelle
 
 
@@ -505,7 +542,7 @@ def lot_demander(*, campagne, user):
     if not user.sees_everything:
         raise PermissionDenied("Seul le niveau national produit les notes de toutes les régions.")
     lot = Lot.objects.create(campagne=campagne, created_by=user)
-    ids = []
+    a_envoyer = []
     # Les plus grandes régions d'abord : les processus du worker finissent à peu près ensemble.
     communes_pvd = Count(
         "region__departements__communes", filter=Q(region__departements__communes__id_pvd__isnull=False)
@@ -514,10 +551,10 @@ def lot_demander(*, campagne, user):
         generation, creee = _generation_creer(synthese=synthese, user=user, lot=lot)
         if not creee:  # déjà en file : le lot suit ce job-là
             Generation.objects.filter(pk=generation.pk).update(lot=lot)
-        else:
-            ids.append(generation.pk)
-    if ids:
-        _envoyer(ids)
+        if creee or generation.etat == EtatGeneration.UNSENT:
+            a_envoyer.append(generation)
+    if a_envoyer:
+        _envoyer(a_envoyer)
     return lot
 
 
@@ -542,33 +579,56 @@ def _message_erreur(exc):
     )
 
 
-def synthese_generer(*, generation_id):
+def _bail_expire():
+    """Au-delà de CELERY_TASK_TIME_LIMIT, le pool a tué la tâche : un job « en cours » depuis plus longtemps
+    n'a plus personne pour le finir."""
+    return timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + MARGE_BAIL_S)
+
+
+def synthese_generer(*, generation_id, task_id="", worker=""):
     """Exécute un job (appelé par le worker) : chiffres → HTML → PDF → version.
 
     Idempotent : un job terminé n'est pas refait ; un PDF identique à une version existante (même
     SHA-256) ne crée pas de nouvelle version. Pas de transaction englobante : l'avancement doit être
-    lisible pendant le calcul ; seule l'écriture finale (version + fin du job) est atomique."""
+    lisible pendant le calcul ; seule l'écriture finale (version + fin du job) est atomique.
+
+    Prise du job (une seule requête UPDATE, donc une seule exécution à la fois) : un job en attente, ou un
+    job « en cours » que reprend la redistribution du même message (task_id identique : le worker qui le
+    tenait est mort, acks_late) ou dont le bail a expiré. Sinon (terminé, en échec, ou en cours ailleurs) :
+    rien à faire, le message est acquitté sans effet."""
     from syntheses.pdf import note_html, pdf_rendre, source_signature
 
-    try:
-        generation = Generation.objects.select_related("synthese__campagne", "synthese__region").get(
-            pk=generation_id
-        )
-    except Generation.DoesNotExist:
-        logger.warning("Génération %s introuvable : tâche ignorée", generation_id)
-        return None
-    if generation.etat == EtatGeneration.DONE:
-        return generation
-    _avancer(
-        generation,
+    maintenant = timezone.now()
+    abandonnee = Q(etat=EtatGeneration.RUNNING, started_at__lt=_bail_expire())
+    if task_id:
+        abandonnee |= Q(etat=EtatGeneration.RUNNING, task_id=task_id)
+    # Un job qui a déjà fait tomber le worker TENTATIVES_MAX fois ne le fera pas une fois de plus.
+    Generation.objects.filter(abandonnee, pk=generation_id, tentatives__gte=TENTATIVES_MAX).update(
+        etat=EtatGeneration.FAILED, erreur=MESSAGE_WORKER_PERDU, finished_at=maintenant
+    )
+    reprenable = Q(etat__in=(EtatGeneration.UNSENT, EtatGeneration.QUEUED)) | abandonnee
+    prise = Generation.objects.filter(reprenable, pk=generation_id).update(
         etat=EtatGeneration.RUNNING,
-        started_at=timezone.now(),
+        started_at=maintenant,
         finished_at=None,
         erreur="",
         progression=5,
         etape="Calcul des chiffres",
         tentatives=F("tentatives") + 1,
+        task_id=task_id,
+        worker=worker,
     )
+    generation = (
+        Generation.objects.select_related("synthese__campagne", "synthese__region")
+        .filter(pk=generation_id)
+        .first()
+    )
+    if generation is None:
+        logger.warning("Génération %s introuvable : tâche ignorée", generation_id)
+        return None
+    if not prise:
+        logger.info("Génération %s %s : tâche ignorée", generation_id, generation.get_etat_display().lower())
+        return generation
     try:
         synthese = generation.synthese
         html = note_html(synthese=synthese)
@@ -613,6 +673,48 @@ def synthese_generer(*, generation_id):
     return generation
 
 
+def generations_reprendre(*, worker="", demarre=None):
+    """Reprise sur panne (tâche périodique de beat, et à chaque démarrage d'un worker) : renvoie au broker
+
+    - les jobs « en attente d'envoi » (broker injoignable lors de la demande) ;
+    - les jobs « en cours » dont le worker est mort : le nœud `worker` qui vient de (re)démarrer à
+      `demarre` ne fait plus tourner ceux qu'il avait pris avant ; et tout job dont le bail a expiré ;
+    - les jobs « en file d'attente » remis au broker depuis plus que la durée d'un bail : leur message a pu
+      se perdre (broker filesystem:// : un message pris par un worker tué disparaît avec lui).
+
+    Renvoyer un message en trop est sans effet : la tâche ne prend que les jobs encore à faire. Renvoie le
+    nombre de jobs renvoyés."""
+    limite = _bail_expire()
+    orphelins = Q(etat=EtatGeneration.RUNNING, started_at__lt=limite)
+    if worker and demarre is not None:
+        orphelins |= Q(etat=EtatGeneration.RUNNING, worker=worker, started_at__lt=demarre)
+    with transaction.atomic():
+        Generation.objects.filter(orphelins, tentatives__gte=TENTATIVES_MAX).update(
+            etat=EtatGeneration.FAILED, erreur=MESSAGE_WORKER_PERDU, finished_at=timezone.now()
+        )
+        repris = Generation.objects.filter(orphelins).update(
+            etat=EtatGeneration.QUEUED,
+            task_id="",
+            worker="",
+            started_at=None,
+            sent_at=None,
+            progression=0,
+            etape="",
+        )
+        if repris:
+            logger.warning("%s génération(s) interrompue(s) par l'arrêt d'un worker : reprises", repris)
+        a_envoyer = list(
+            Generation.objects.filter(
+                Q(etat=EtatGeneration.UNSENT)
+                | Q(etat=EtatGeneration.QUEUED, sent_at__isnull=True)
+                | Q(etat=EtatGeneration.QUEUED, sent_at__lt=limite)
+            ).order_by("created_at", "pk")
+        )
+        if a_envoyer:
+            _envoyer(a_envoyer)
+    return len(a_envoyer)
+
+
 @transaction.atomic
 def _version_enregistrer(*, synthese, contenu, pages_count, user, source=""):
     """Nouvelle version seulement si le contenu est nouveau ; renvoie (version, nouvelle)."""
@@ -634,9 +736,43 @@ def _version_enregistrer(*, synthese, contenu, pages_count, user, source=""):
         created_by=user,
         source_sha256=source,
     )
-    version.fichier.save(f"note-{synthese.region_id}-{sha256[:16]}.pdf", ContentFile(contenu), save=False)
+    version.fichier.name = _pdf_ecrire(version, f"note-{synthese.region_id}-{sha256[:16]}.pdf", contenu)
     version.save()
     return version, True
+
+
+def _pdf_ecrire(version, nom, contenu):
+    """Écrit le PDF sous son nom définitif, tout ou rien, et renvoie ce nom (relatif au stockage).
+
+    Le nom vient de la somme du contenu : deux écritures du même nom ont les mêmes octets. Sur disque :
+    fichier temporaire caché dans le même dossier, fsync, puis os.replace (atomique) ; un worker tué en
+    cours d'écriture ne laisse jamais un PDF tronqué sous un nom valide, et le fichier temporaire qu'il
+    a pu laisser est supprimé par l'écriture suivante dans ce dossier (appelée sous le verrou de la note,
+    voir _version_enregistrer). Stockage sans chemin local (objet) : un seul envoi, le contenu complet."""
+    champ = version.fichier.field
+    nom = champ.generate_filename(version, nom)
+    stockage = champ.storage
+    try:
+        chemin = Path(stockage.path(nom))
+    except NotImplementedError:
+        if stockage.exists(nom):
+            stockage.delete(nom)
+        return stockage.save(nom, ContentFile(contenu))
+    chemin.parent.mkdir(parents=True, exist_ok=True)
+    for reste in chemin.parent.glob(f"{PREFIXE_TEMPORAIRE}*"):
+        reste.unlink(missing_ok=True)
+    descripteur, temporaire = tempfile.mkstemp(dir=chemin.parent, prefix=PREFIXE_TEMPORAIRE, suffix=".pdf")
+    try:
+        with os.fdopen(descripteur, "wb") as fichier:
+            fichier.write(contenu)
+            fichier.flush()
+            os.fsync(fichier.fileno())
+        os.chmod(temporaire, 0o644)
+        os.replace(temporaire, chemin)
+    except BaseException:
+        Path(temporaire).unlink(missing_ok=True)
+        raise
+    return nom
 
 
 # --- Démonstration ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
-from syntheses.constants import EtatGeneration, EtatSynthese
+from syntheses.constants import ETATS_GENERATION_ACTIFS, EtatGeneration, EtatSynthese
 from syntheses.models import Campagne, Synthese
 
 COULEURS_ETAT = {
@@ -86,7 +86,7 @@ class SyntheseTable(tables.Table):
 
     def render_version(self, value, record):
         texte = f"Version {value}"
-        if record.generation_etat in (EtatGeneration.QUEUED, EtatGeneration.RUNNING):
+        if record.generation_etat in ETATS_GENERATION_ACTIFS:
             texte += " · génération en cours"
         elif record.generation_etat == EtatGeneration.FAILED:
             texte += " · dernière génération en échec"

@@ -17,7 +17,7 @@ from communes.constants import DecisionRisque
 from communes.services import ConflitEdition
 from syntheses import forms, services
 from syntheses.chiffres import raisons_suggestion
-from syntheses.constants import ETATS_GENERATION_ACTIFS, EtatGeneration
+from syntheses.constants import ETATS_GENERATION_ACTIFS, MESSAGE_BROKER_INDISPONIBLE, EtatGeneration
 from syntheses.models import (
     Campagne,
     Generation,
@@ -170,7 +170,11 @@ def _generation_contexte(synthese):
         Generation.objects.filter(synthese=synthese).select_related("version", "requested_by").first()
     )
     versions = VersionPdf.objects.filter(synthese=synthese).select_related("created_by")[:20]
-    return {"generation": generation, "versions": versions}
+    return {
+        "generation": generation,
+        "versions": versions,
+        "message_broker_indisponible": MESSAGE_BROKER_INDISPONIBLE,
+    }
 
 
 class SyntheseVueEnsembleView(FormView):
@@ -491,7 +495,10 @@ class GenerationCreateView(FormView):
 
     def form_valid(self, form):
         generation = services.generation_demander(synthese=self.synthese, user=self.request.user)
-        messages.info(self.request, f"Génération du PDF : {generation.get_etat_display().lower()}.")
+        if generation.etat == EtatGeneration.UNSENT:
+            messages.warning(self.request, MESSAGE_BROKER_INDISPONIBLE)
+        else:
+            messages.info(self.request, f"Génération du PDF : {generation.get_etat_display().lower()}.")
         return redirect(reverse("syntheses:synthese", args=[self.synthese.pk]) + "#pdf")
 
 
@@ -534,11 +541,14 @@ class GenerationRelancerView(FormView):
 
     def form_valid(self, form):
         try:
-            services.generation_relancer(generation=self.generation, user=self.request.user)
+            relance = services.generation_relancer(generation=self.generation, user=self.request.user)
         except ValidationError as exc:
             _erreur(self.request, exc)
         else:
-            messages.info(self.request, "Génération relancée.")
+            if relance.etat == EtatGeneration.UNSENT:
+                messages.warning(self.request, MESSAGE_BROKER_INDISPONIBLE)
+            else:
+                messages.info(self.request, "Génération relancée.")
         suivante = reverse("syntheses:synthese", args=[self.generation.synthese_id]) + "#pdf"
         if self.generation.lot_id:
             suivante = reverse("syntheses:lot", args=[self.generation.lot_id])
@@ -578,6 +588,8 @@ class LotCreateView(FormView):
 
     def form_valid(self, form):
         lot = services.lot_demander(campagne=self.campagne, user=self.request.user)
+        if lot.generations.filter(etat=EtatGeneration.UNSENT).exists():
+            messages.warning(self.request, MESSAGE_BROKER_INDISPONIBLE)
         return redirect("syntheses:lot", pk=lot.pk)
 
 

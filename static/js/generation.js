@@ -31,7 +31,7 @@
 
   document.querySelectorAll("[data-generation-url]").forEach(function (element) {
     var etat = element.getAttribute("data-generation-etat");
-    if (etat !== "queued" && etat !== "running") { return; }
+    if (etat !== "unsent" && etat !== "queued" && etat !== "running") { return; }
     suivre(element, element.getAttribute("data-generation-url"), function (e) { return e.termine; },
       function (el, e) {
         var progression = el.querySelector("progress");
