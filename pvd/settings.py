@@ -253,10 +253,12 @@ if RAPPELS_INTERVALLE_S > 0:
 else:
     _heure, _minute = (int(x) for x in RAPPELS_HEURE.split(":"))
     _rappels_quand = crontab(hour=_heure, minute=_minute)
-CELERY_BEAT_SCHEDULE = {
-    nom: {"task": f"rappels.{nom}_task", "schedule": _rappels_quand, "options": {"expires": 3600}}
-    for nom in ("rappels_campagne_envoyer", "rappels_convention_cadre_envoyer", "rappels_club_envoyer")
-}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        nom: {"task": f"rappels.{nom}_task", "schedule": _rappels_quand, "options": {"expires": 3600}}
+        for nom in ("rappels_campagne_envoyer", "rappels_convention_cadre_envoyer", "rappels_club_envoyer")
+    }
+)
 
 DJANGO_TABLES2_TEMPLATE = "components/table.html"
 DJANGO_TABLES2_PAGE_RANGE = 8

@@ -388,15 +388,19 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
     from celery.schedules import crontab
 
     import rappels.tasks  # noqa: F401 (enregistre les tâches, comme l'autodiscover du worker)
+    import syntheses.tasks  # noqa: F401
 
     assert set(settings.CELERY_BEAT_SCHEDULE) == {
         "rappels_campagne_envoyer",
         "rappels_convention_cadre_envoyer",
         "rappels_club_envoyer",
+        "generations-reprendre",  # reprise des jobs PDF (toutes les minutes), à côté des rappels
     }
     for nom, entree in settings.CELERY_BEAT_SCHEDULE.items():
-        assert entree["task"] == f"rappels.{nom}_task" and entree["task"] in app.tasks
-        assert entree["schedule"] == crontab(hour=7, minute=0)
+        assert entree["task"] in app.tasks
+        if nom.startswith("rappels_"):
+            assert entree["task"] == f"rappels.{nom}_task"
+            assert entree["schedule"] == crontab(hour=7, minute=0)
     assert settings.CELERY_TIMEZONE == "Europe/Paris"
 
 
