@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 from comptes.services import DEMO_PASSWORD, demo_users_creer
 from territoires.services import referentiel_charger
@@ -28,11 +28,16 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_modify
 
     with django_db_blocker.unblock():
         config = setup_databases(verbosity=0, interactive=False, aliases={"default"})
-        assert "test" in str(connection.settings_dict["NAME"]), "les tests n'écrivent que dans une base de test"
+        assert "test" in str(connection.settings_dict["NAME"]), (
+            "les tests n'écrivent que dans une base de test"
+        )
         referentiel_charger()
         demo_users_creer()
     yield
     with django_db_blocker.unblock():
+        # Une connexion neuve : celles du processus de test (une par contexte, Playwright en ouvre d'autres)
+        # ont pu être coupées par un exercice de panne.
+        connections.close_all()
         if connection.vendor == "postgresql":
             # Les serveurs et workers lancés par les tests sont arrêtés ; leurs connexions peuvent survivre
             # un instant et empêcheraient de supprimer la base de test.
@@ -106,9 +111,24 @@ def gunicorn(env, dossier_log):
     log = dossier_log / "gunicorn.log"
     with log.open("w") as sortie:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "pvd.wsgi", "--bind", f"127.0.0.1:{port}",
-             "--workers", "1", "--threads", "4", "--timeout", "60"],
-            cwd=BASE_DIR, env=env, stdout=sortie, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "pvd.wsgi",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "4",
+                "--timeout",
+                "60",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=sortie,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -136,8 +156,13 @@ def serveur(django_db_setup, tmp_path_factory):
 
 
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 
 
@@ -160,11 +185,25 @@ def page(navigateur):
     erreurs = []
     # Une page demandée en erreur (404 voulue par un test) n'en est pas une ; une feuille, un script ou une image
     # refusée, si.
-    page.on("console", lambda m: erreurs.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("response", lambda r: erreurs.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document" else None)
+    page.on(
+        "console",
+        lambda m: (
+            erreurs.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            erreurs.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document"
+            else None
+        ),
+    )
     page.on("pageerror", lambda e: erreurs.append(str(e)))
     yield page
     context.close()
-    assert not erreurs, f"erreurs dans la console (Content-Security-Policy, intégrité, JavaScript…) : {erreurs}"
+    assert not erreurs, (
+        f"erreurs dans la console (Content-Security-Policy, intégrité, JavaScript…) : {erreurs}"
+    )

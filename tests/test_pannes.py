@@ -333,8 +333,8 @@ def test_broker_arrete_pendant_la_demande(broker, note, django_db_blocker, tmp_p
 def test_base_redemarree_pendant_l_utilisation(django_db_setup, django_db_blocker):
     """PostgreSQL redémarre : toutes les connexions ouvertes par l'application sont coupées par le serveur.
 
-    Redémarrer le cluster dérangerait les autres bases qu'il sert ; pg_terminate_backend sur toutes les
-    connexions de la base de test produit, vu de l'application, exactement la même chose : la connexion
+    Redémarrer le cluster dérangerait les autres bases qu'il sert ; pg_terminate_backend sur les connexions
+    du gunicorn de l'exercice (son application_name) produit, vu de l'application, exactement la même chose : la connexion
     persistante (CONN_MAX_AGE > 0) que garde gunicorn est fermée côté serveur, et la prochaine requête qui
     s'en servirait échouerait (« terminating connection due to administrator command » / « server closed
     the connection unexpectedly »). Avec CONN_HEALTH_CHECKS, Django vérifie la connexion au début de la
@@ -393,7 +393,8 @@ def test_base_redemarree_pendant_l_utilisation(django_db_setup, django_db_blocke
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    "WHERE datname = current_database() AND application_name = %s",
+                    [application],
                 )
             attendre(lambda: not connexions(), None, 10, "les connexions ne sont pas coupées")
 
