@@ -20,7 +20,8 @@ GENERATION = re.compile(r'data-generation-url="([^"]+)"')
 
 
 class Agent(HttpUser):
-    wait_time = between(0.5, 2)
+    # Un agent lit la page avant d'agir : 1 à 5 s entre deux actions.
+    wait_time = between(1, 5)
 
     def on_start(self):
         self.numero = next(COMPTES)
