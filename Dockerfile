@@ -19,4 +19,4 @@ RUN SECRET_KEY=construction-seulement python manage.py collectstatic --noinput -
 USER pvd
 ENV DJANGO_SETTINGS_MODULE=pvd.settings VAR_DIR=/var/pvd WEB_CONCURRENCY=3
 EXPOSE 8000
-CMD ["gunicorn", "pvd.wsgi", "--bind", "0.0.0.0:8000", "--threads", "4", "--timeout", "60"]
+CMD ["gunicorn", "pvd.wsgi", "--bind", "0.0.0.0:8000", "--threads", "1", "--timeout", "60"]

@@ -73,7 +73,7 @@ run: migrate
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM
 	echo ""
 	echo "PVD Suivi : http://$(HOST):$(PORT)/  (worker Celery : var/celery.log ; Ctrl-C pour arrêter)"
-	$(VENV)/bin/gunicorn pvd.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	$(VENV)/bin/gunicorn pvd.wsgi --bind $(HOST):$(PORT) --workers 3 --threads 1 --access-logfile -
 
 ## Sans Docker, sur un hôte : web (gunicorn), worker et beat Celery, comme en production (Procfile, honcho).
 ## Plus de workers : make serve CONCURRENCY="worker=3" (ou CELERY_CONCURRENCY=4 pour plus de processus par worker).

@@ -1,13 +1,21 @@
 """Scénario de charge (locust) : des agents connectés consultent listes, tableaux de bord et fiches,
 modifient des communes et demandent des PDF de leur note de synthèse. Lancé par bench/lancer_charge.py
-(make charge)."""
+(make charge).
+
+La mesure porte sur des agents déjà connectés : chacun se connecte et ouvre ses pages, puis attend les
+autres ; quand le dernier est prêt, les temps de connexion sont écrits à part (CHARGE_CONNEXIONS), les
+statistiques remises à zéro, et le test dure encore CHARGE_DUREE secondes."""
 
 import itertools
+import json
+import os
 import random
 import re
 import time
 
-from locust import HttpUser, between, task
+import gevent
+from gevent.event import Event
+from locust import HttpUser, between, events, task
 
 COMPTES = itertools.count()
 MOT_DE_PASSE = "Charge-PVD-2026!"
@@ -17,6 +25,35 @@ LIENS_COMMUNES = re.compile(r'href="/communes/([0-9AB]{5})/"')
 LIEN_CAMPAGNE = re.compile(r'href="(/syntheses/campagnes/\d+/)"')
 LIEN_NOTE = re.compile(r'href="(/syntheses/notes/\d+/)"')
 GENERATION = re.compile(r'data-generation-url="([^"]+)"')
+
+
+PRETS = itertools.count(1)
+TOUS_PRETS = Event()
+
+
+def tous_prets(environment):
+    """Le dernier agent est connecté : temps de connexion mis de côté, compteurs à zéro, fin programmée."""
+    connexions = {
+        nom: {
+            "nombre": entree.num_requests,
+            "erreurs": entree.num_failures,
+            "p50": entree.get_response_time_percentile(0.5),
+            "p95": entree.get_response_time_percentile(0.95),
+            "p99": entree.get_response_time_percentile(0.99),
+        }
+        for (nom, _methode), entree in environment.stats.entries.items()
+        if nom.startswith("connexion")
+    }
+    with open(os.environ["CHARGE_CONNEXIONS"], "w", encoding="utf-8") as f:
+        json.dump(connexions, f, ensure_ascii=False)
+    environment.stats.reset_all()
+    gevent.spawn_later(int(os.environ.get("CHARGE_DUREE", "60")), environment.runner.quit)
+    TOUS_PRETS.set()
+
+
+@events.test_start.add_listener
+def _depart(environment, **kwargs):
+    environment.agents_attendus = environment.parsed_options.num_users
 
 
 class Agent(HttpUser):
@@ -37,8 +74,13 @@ class Agent(HttpUser):
             allow_redirects=False,
         )
         reponse.raise_for_status()
-        # L'accueil mène au tableau de bord du territoire de l'agent.
-        self.tableau = self.client.get("/", name="tableau de bord").url.removeprefix(self.host)
+        # L'accueil mène au tableau de bord du territoire de l'agent (la liste de ses communes pour un agent
+        # départemental).
+        self.tableau = self.client.get("/", name="accueil").url.removeprefix(self.host)
+        self.nom_tableau = {
+            "/regions/": "tableau de bord national",
+            "/communes/": "liste des communes",
+        }.get(self.tableau, "tableau de bord régional")
         liste = self.client.get("/communes/", name="liste des communes")
         self.communes = LIENS_COMMUNES.findall(liste.text) or []
         fiche = (
@@ -51,6 +93,9 @@ class Agent(HttpUser):
             if campagne:
                 note = LIEN_NOTE.search(self.client.get(campagne.group(1), name="notes de synthèse").text)
                 self.note = note.group(1) if note else None
+        if next(PRETS) == self.environment.agents_attendus:
+            tous_prets(self.environment)
+        TOUS_PRETS.wait()
 
     @task(4)
     def liste(self):
@@ -58,7 +103,7 @@ class Agent(HttpUser):
 
     @task(3)
     def tableau_de_bord(self):
-        self.client.get(self.tableau, name="tableau de bord")
+        self.client.get(self.tableau, name=self.nom_tableau)
 
     @task(3)
     def fiche(self):

@@ -1,8 +1,12 @@
+import hashlib
+
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.views.generic import DetailView, FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -19,7 +23,15 @@ from communes.services import ConflitEdition, objet_supprimer, suivi_enregistrer
 from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
 from pvd.breadcrumbs import breadcrumb_for
-from territoires.models import Commune
+from tableau.models import VersionDepartement
+from territoires.models import Commune, Departement
+
+# Tableau de la liste des communes mis en cache : la clé porte la version des données de chaque département
+# du territoire (tenue par des déclencheurs SQL, voir tableau/versions.py), la date (alertes des 18 mois) et
+# la requête (filtres, tri, page) ; un enregistrement change la clé, le tableau n'est jamais périmé. La durée
+# ne borne que la place prise ; « v1 » change quand le balisage du tableau change.
+CACHE_LISTE = "communes:liste:v1"
+CACHE_LISTE_DUREE = 600
 
 
 class CommuneListView(SingleTableMixin, FilterView):
@@ -50,10 +62,38 @@ class CommuneListView(SingleTableMixin, FilterView):
             return communes_exporter(queryset=filterset.qs, format_export=format_export)
         return super().get(request, *args, **kwargs)
 
+    def cle_tableau(self):
+        user = self.request.user
+        versions = VersionDepartement.objects.filter(
+            departement_code__in=Departement.objects.for_user(user).values("code")
+        ).order_by("departement_code")
+        empreinte = hashlib.sha256(
+            repr(
+                (
+                    user.role,
+                    user.region_id,
+                    user.departement_id,
+                    timezone.localdate(),
+                    sorted(self.request.GET.lists()),
+                    list(versions.values_list("departement_code", "jeton")),
+                )
+            ).encode()
+        ).hexdigest()
+        return f"{CACHE_LISTE}:{empreinte}"
+
     def get_context_data(self, **kwargs):
         params = self.request.GET.copy()
         params.pop("page", None)
-        return super().get_context_data(title="Communes PVD", export_params=params.urlencode(), **kwargs)
+        kwargs.update(title="Communes PVD", export_params=params.urlencode())
+        cle = self.cle_tableau()
+        tableau_html = cache.get(cle)
+        if tableau_html is not None:
+            # Ni tableau ni pagination à calculer : le formulaire de filtres et le tableau déjà rendu.
+            return super(SingleTableMixin, self).get_context_data(tableau_html=tableau_html, **kwargs)
+        context = super().get_context_data(**kwargs)
+        context["tableau_html"] = context["table"].as_html(self.request)
+        cache.set(cle, context["tableau_html"], CACHE_LISTE_DUREE)
+        return context
 
 
 def _commune(user, code_insee):

@@ -49,6 +49,14 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_modify
         teardown_databases(config, verbosity=0)
 
 
+@pytest.fixture(autouse=True)
+def _cache_vide():
+    """Chaque test part d'un cache vide (celui du processus de test : mémoire locale)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def demo_password():
     return DEMO_PASSWORD
