@@ -118,5 +118,8 @@ def connexion_verrouillee(request, *args, **kwargs):
     """Réponse de django-axes après trop d'échecs de connexion."""
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return render(
-        request, "registration/verrouille.html", {"title": "Connexion bloquée", "minutes": minutes}, status=429
+        request,
+        "registration/verrouille.html",
+        {"title": "Connexion bloquée", "minutes": minutes},
+        status=429,
     )

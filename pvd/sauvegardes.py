@@ -15,7 +15,9 @@ class SauvegardeError(Exception):
 def _url_postgres(reglages):
     utilisateur = quote(reglages.get("USER") or "")
     mot_de_passe = quote(reglages.get("PASSWORD") or "")
-    identite = f"{utilisateur}:{mot_de_passe}@" if mot_de_passe else (f"{utilisateur}@" if utilisateur else "")
+    identite = (
+        f"{utilisateur}:{mot_de_passe}@" if mot_de_passe else (f"{utilisateur}@" if utilisateur else "")
+    )
     hote = reglages.get("HOST") or "localhost"
     port = reglages.get("PORT") or 5432
     return f"postgresql://{identite}{hote}:{port}/{reglages['NAME']}"
@@ -32,8 +34,16 @@ def base_sauvegarder(*, reglages, fichier):
     fichier = Path(fichier)
     fichier.parent.mkdir(parents=True, exist_ok=True)
     if reglages["ENGINE"].endswith("postgresql"):
-        _executer(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                   f"--dbname={_url_postgres(reglages)}", f"--file={fichier}"])
+        _executer(
+            [
+                "pg_dump",
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--dbname={_url_postgres(reglages)}",
+                f"--file={fichier}",
+            ]
+        )
     elif reglages["ENGINE"].endswith("sqlite3"):
         source = sqlite3.connect(reglages["NAME"])
         cible = sqlite3.connect(fichier)
@@ -52,8 +62,16 @@ def base_restaurer(*, reglages, fichier):
     if not fichier.is_file():
         raise SauvegardeError(f"fichier introuvable : {fichier}")
     if reglages["ENGINE"].endswith("postgresql"):
-        _executer(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-                   f"--dbname={_url_postgres(reglages)}", str(fichier)])
+        _executer(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                f"--dbname={_url_postgres(reglages)}",
+                str(fichier),
+            ]
+        )
     elif reglages["ENGINE"].endswith("sqlite3"):
         cible = Path(reglages["NAME"])
         if cible.exists() and cible.stat().st_size > 0:

@@ -296,8 +296,12 @@ CONTENT_SECURITY_POLICY = {
 if PROCONNECT_ENABLED:
     # La déconnexion (formulaire POST) se termine chez ProConnect : son origine doit être une cible permise.
     _proconnect = urlsplit(PROCONNECT_URL)
-    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_proconnect.scheme}://{_proconnect.netloc}")
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_proconnect.scheme}://{_proconnect.netloc}"
+    )
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+)
 
 # Journaux sur la sortie standard : texte lisible, ou une ligne JSON par événement (LOG_FORMAT=json),
 # avec l'identifiant de requête et l'utilisateur (pvd/journaux.py). Le worker Celery suit la même règle.

@@ -12,7 +12,9 @@ urlpatterns = [
     path("connexion/", comptes_views.ConnexionView.as_view(), name="login"),
     path("deconnexion/", comptes_views.DeconnexionView.as_view(), name="logout"),
     path("connexion/proconnect/", comptes_views.ProConnectConnexionView.as_view(), name="proconnect"),
-    path("connexion/proconnect/retour/", comptes_views.ProConnectRetourView.as_view(), name="proconnect-retour"),
+    path(
+        "connexion/proconnect/retour/", comptes_views.ProConnectRetourView.as_view(), name="proconnect-retour"
+    ),
     path("compte/", comptes_views.CompteView.as_view(), name="compte"),
     path("rappels/", include("rappels.urls")),
     path("communes/", include("communes.urls")),

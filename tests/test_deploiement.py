@@ -164,11 +164,24 @@ def test_la_sonde_du_conteneur_web(serveur):
 def test_les_styles_du_dsfr_s_appliquent_avec_les_statiques_de_production(django_db_setup, page, tmp_path):
     """Réglages de production (collectstatic avec le manifeste de WhiteNoise, qui réécrit les url() des CSS) :
     le navigateur accepte les feuilles de style du DSFR — aucune erreur d'intégrité — et la police est Marianne."""
-    env = process_env(DJANGO_SETTINGS_MODULE="pvd.settings", STATIC_ROOT=str(tmp_path / "statiques"),
-                      DEBUG="false", HTTPS="false", CONN_MAX_AGE="0")
+    env = process_env(
+        DJANGO_SETTINGS_MODULE="pvd.settings",
+        STATIC_ROOT=str(tmp_path / "statiques"),
+        DEBUG="false",
+        HTTPS="false",
+        CONN_MAX_AGE="0",
+    )
     # Sans les fichiers que la page de connexion ne charge pas (administration, API, composants un à un) : moitié
     # moins de temps, le même traitement des feuilles du DSFR.
-    ignores = ["admin", "rest_framework", "drf_spectacular_sidecar", "component", "analytics", "*.map", "*.md"]
+    ignores = [
+        "admin",
+        "rest_framework",
+        "drf_spectacular_sidecar",
+        "component",
+        "analytics",
+        "*.map",
+        "*.md",
+    ]
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0",
                     *(f"--ignore={motif}" for motif in ignores)],
                    cwd=BASE_DIR, env=env, check=True, timeout=300)  # fmt: skip
@@ -178,4 +191,7 @@ def test_les_styles_du_dsfr_s_appliquent_avec_les_statiques_de_production(django
         page.wait_for_load_state("networkidle")
         assert "Marianne" in page.evaluate("getComputedStyle(document.body).fontFamily")
         bouton = page.get_by_role("button", name="Se connecter")
-        assert page.evaluate("b => getComputedStyle(b).backgroundColor", bouton.element_handle()) == "rgb(0, 0, 145)"
+        assert (
+            page.evaluate("b => getComputedStyle(b).backgroundColor", bouton.element_handle())
+            == "rgb(0, 0, 145)"
+        )

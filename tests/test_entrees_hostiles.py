@@ -14,12 +14,31 @@ pytestmark = pytest.mark.django_db
 
 HOSTILE = st.one_of(
     st.text(max_size=60),
-    st.sampled_from(["", " ", "=cmd|' /C calc'!A0", "<script>alert(1)</script>", "' OR 1=1 --", "9" * 40,
-                     "-1", "1e309", "NaN", "2023-02-30", "31/12/9999", "0000-00-00", "\x00", "‮", "😀" * 20]),
-    st.integers(min_value=-10**20, max_value=10**20).map(str),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "=cmd|' /C calc'!A0",
+            "<script>alert(1)</script>",
+            "' OR 1=1 --",
+            "9" * 40,
+            "-1",
+            "1e309",
+            "NaN",
+            "2023-02-30",
+            "31/12/9999",
+            "0000-00-00",
+            "\x00",
+            "‮",
+            "😀" * 20,
+        ]
+    ),
+    st.integers(min_value=-(10**20), max_value=10**20).map(str),
     st.dates().map(str),
 )
-REGLAGES = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+REGLAGES = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 FORMULAIRES = {
     "action_nouvelle": ["titre", "theme", "maitre_ouvrage", "cout", "statut", "date_engagement"],
@@ -48,10 +67,21 @@ def test_formulaires_sans_erreur_500(client, user_departemental, nom, champs):
 
 def test_financement_sans_erreur_500(client, user_departemental):
     client.force_login(user_departemental)
-    action = Action.objects.create(territoire=Territoire.objects.get(communes__code_insee="35012"), titre="Halles",
-                                   theme="commerce", maitre_ouvrage="Commune")
+    action = Action.objects.create(
+        territoire=Territoire.objects.get(communes__code_insee="35012"),
+        titre="Halles",
+        theme="commerce",
+        maitre_ouvrage="Commune",
+    )
     url = reverse("communes:financement_nouveau", args=["35012", action.pk])
-    champs = ["dispositif", "axe_fonds_vert", "mesure_fonds_vert", "montant_demande", "montant_accorde", "annee"]
+    champs = [
+        "dispositif",
+        "axe_fonds_vert",
+        "mesure_fonds_vert",
+        "montant_demande",
+        "montant_accorde",
+        "annee",
+    ]
 
     @REGLAGES
     @given(st.fixed_dictionaries({champ: HOSTILE for champ in champs}))
@@ -66,8 +96,12 @@ def test_financement_sans_erreur_500(client, user_departemental):
 
 def _etat():
     return (
-        Convention.objects.count(), ChefDeProjet.objects.count(), Territoire.objects.filter(crte__isnull=False).count(),
-        Convention.history.count(), ChefDeProjet.history.count(), Territoire.history.count(),
+        Convention.objects.count(),
+        ChefDeProjet.objects.count(),
+        Territoire.objects.filter(crte__isnull=False).count(),
+        Convention.history.count(),
+        ChefDeProjet.history.count(),
+        Territoire.history.count(),
     )
 
 
@@ -79,9 +113,13 @@ LIGNE = st.fixed_dictionaries({colonne: HOSTILE for colonne in COLONNES})
 def test_import_hostile_jamais_partiel(client, user_admin, lignes, separateur):
     client.force_login(user_admin)
     avant = _etat()
-    nettoyer = lambda v: v.replace(separateur, " ").replace("\n", " ").replace("\r", " ").replace('"', "'").replace("\x00", "")  # noqa: E731
-    texte = separateur.join(COLONNES) + "\n" + "\n".join(
-        separateur.join(nettoyer(ligne[c]) for c in COLONNES) for ligne in lignes
+    nettoyer = lambda v: (
+        v.replace(separateur, " ").replace("\n", " ").replace("\r", " ").replace('"', "'").replace("\x00", "")
+    )  # noqa: E731
+    texte = (
+        separateur.join(COLONNES)
+        + "\n"
+        + "\n".join(separateur.join(nettoyer(ligne[c]) for c in COLONNES) for ligne in lignes)
     )
     fichier = SimpleUploadedFile("hostile.csv", texte.encode("utf-8"), content_type="text/csv")
     reponse = client.post(reverse("communes:import"), {"fichier": fichier, "appliquer": "on"})

@@ -24,8 +24,10 @@ pytestmark = pytest.mark.django_db
 ROLES = ["anonyme", "demo-departement", "demo-region", "demo-national", "demo-admin"]
 NATIONAL = ("demo-national", "demo-admin")
 PROPRE, AUTRE = "propre", "autre"
-TERRITOIRES = {PROPRE: {"commune": "35012", "departement": "35", "region": "53"},
-               AUTRE: {"commune": "01034", "departement": "01", "region": "84"}}
+TERRITOIRES = {
+    PROPRE: {"commune": "35012", "departement": "35", "region": "53"},
+    AUTRE: {"commune": "01034", "departement": "01", "region": "84"},
+}
 
 
 def urls_du_produit():
@@ -181,19 +183,24 @@ MATRICE = {
     "communes:adhesion": Regle(commune, edition),
     "communes:convention_cadre": Regle(commune, edition),
     "communes:avenant_nouveau": Regle(lambda o, t: {**commune(o, t), "type_convention": "adhesion"}, edition),
-    "communes:avenant": Regle(lambda o, t: {**commune(o, t), "type_convention": "adhesion",
-                                            "pk": o[t]["avenant"].pk}, edition),
+    "communes:avenant": Regle(
+        lambda o, t: {**commune(o, t), "type_convention": "adhesion", "pk": o[t]["avenant"].pk}, edition
+    ),
     "communes:ort": Regle(commune, edition),
     "communes:chef_de_projet": Regle(commune, edition),
     "communes:crte": Regle(commune, edition),
     "communes:risque": Regle(commune, edition),
     "communes:action_nouvelle": Regle(commune, edition),
     "communes:action": Regle(lambda o, t: {**commune(o, t), "pk": o[t]["action"].pk}, edition),
-    "communes:financement_nouveau": Regle(lambda o, t: {**commune(o, t), "action_pk": o[t]["action"].pk}, edition),
-    "communes:financement": Regle(lambda o, t: {**commune(o, t), "action_pk": o[t]["action"].pk,
-                                                "pk": o[t]["financement"].pk}, edition),
-    "communes:supprimer": Regle(lambda o, t: {**commune(o, t), "quoi": "financement",
-                                              "pk": o[t]["financement"].pk}, edition),
+    "communes:financement_nouveau": Regle(
+        lambda o, t: {**commune(o, t), "action_pk": o[t]["action"].pk}, edition
+    ),
+    "communes:financement": Regle(
+        lambda o, t: {**commune(o, t), "action_pk": o[t]["action"].pk, "pk": o[t]["financement"].pk}, edition
+    ),
+    "communes:supprimer": Regle(
+        lambda o, t: {**commune(o, t), "quoi": "financement", "pk": o[t]["financement"].pk}, edition
+    ),
     "clubs:reunions": Regle(sans, lecture_libre),
     "clubs:reunion_creer": Regle(sans, creation_club),
     "clubs:reunion": Regle(lambda o, t: {"pk": o[t]["reunion"].pk}, lecture_territoriale()),
@@ -205,11 +212,17 @@ MATRICE = {
     "clubs:calendrier": Regle(sans, lecture_libre),
     # Le flux .ics s'ouvre aussi sans session avec un lien d'abonnement signé : sans jeton, GET → connexion ;
     # POST n'existe pas, même pour un anonyme.
-    "clubs:ics": Regle(departement, lambda r, t, m: {405} if (r, m) == ("anonyme", "POST")
-                       else lecture_territoriale()(r, t, m)),
+    "clubs:ics": Regle(
+        departement,
+        lambda r, t, m: {405} if (r, m) == ("anonyme", "POST") else lecture_territoriale()(r, t, m),
+    ),
     # Le tableau national : un agent départemental ou régional est renvoyé vers le tableau de son territoire.
-    "territoires:regions": Regle(sans, lambda r, t, m: {302} if r in ("demo-departement", "demo-region") and m == "GET"
-                                 else lecture_libre(r, t, m)),
+    "territoires:regions": Regle(
+        sans,
+        lambda r, t, m: (
+            {302} if r in ("demo-departement", "demo-region") and m == "GET" else lecture_libre(r, t, m)
+        ),
+    ),
     "territoires:region": Regle(region, lecture_territoriale()),
     "territoires:departement": Regle(departement, lecture_territoriale()),
     "tableau:carte_json": Regle(sans, lecture_libre),
@@ -223,6 +236,7 @@ MATRICE = {
     "api:schema": Regle(sans, api_publique),
     "api:documentation": Regle(sans, api_publique),
 }
+
 
 def objets_syntheses():
     """Une campagne, et pour chaque territoire sa note, sa section, un job terminé, sa version et le lot."""
@@ -410,19 +424,23 @@ def objets(settings, tmp_path):
     for t, valeurs in TERRITOIRES.items():
         territoire = Territoire.objects.get(communes__code_insee=valeurs["commune"])
         adhesion, _ = Convention.objects.get_or_create(
-            territoire=territoire, type=TypeConvention.ADHESION,
+            territoire=territoire,
+            type=TypeConvention.ADHESION,
             defaults={"date_signature": datetime.date(2021, 5, 1)},
         )
-        action = Action.objects.create(territoire=territoire, titre="Halles", theme="commerce",
-                                       maitre_ouvrage="Commune")
+        action = Action.objects.create(
+            territoire=territoire, titre="Halles", theme="commerce", maitre_ouvrage="Commune"
+        )
         reunion = ReunionClubFactory(departement_id=valeurs["departement"], date=datetime.date(2026, 3, 12))
         reunion.piece_jointe.save("cr.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
         resultat[t] = {
-            "avenant": Avenant.objects.create(convention=adhesion, date_signature=datetime.date(2022, 1, 3),
-                                              objet="Périmètre"),
+            "avenant": Avenant.objects.create(
+                convention=adhesion, date_signature=datetime.date(2022, 1, 3), objet="Périmètre"
+            ),
             "action": action,
-            "financement": Financement.objects.create(action=action, dispositif="detr", montant_demande=1000,
-                                                      annee=2023),
+            "financement": Financement.objects.create(
+                action=action, dispositif="detr", montant_demande=1000, annee=2023
+            ),
             "reunion": reunion,
         }
     for t, valeurs in objets_syntheses().items():
@@ -445,7 +463,9 @@ def test_matrice(client, objets, nom):
                 reponse = client.get(url) if methode == "GET" else client.post(url, {})
                 attendu = regle.attendu(role, territoire, methode)
                 if reponse.status_code not in attendu:
-                    ecarts.append(f"{role} {territoire} {methode} {url} → {reponse.status_code}, attendu {attendu}")
+                    ecarts.append(
+                        f"{role} {territoire} {methode} {url} → {reponse.status_code}, attendu {attendu}"
+                    )
                 if reponse.status_code == 302 and role == "anonyme" and nom not in ("logout", "accueil"):
                     assert reponse.url.startswith(reverse("login")), url
                 if nom == "logout" and methode == "POST" and role != "anonyme":

@@ -18,8 +18,12 @@ def action_validee(django_db_setup, django_db_blocker):
     """Une action enregistrée (validée en base, visible de pg_dump), supprimée après le test."""
     with django_db_blocker.unblock():
         action = Action.objects.create(
-            territoire=Territoire.objects.get(communes__code_insee="35012"), titre="Sauvegarde : halles",
-            theme="commerce", maitre_ouvrage="Commune", statut="engagee", date_engagement=datetime.date(2024, 2, 1),
+            territoire=Territoire.objects.get(communes__code_insee="35012"),
+            titre="Sauvegarde : halles",
+            theme="commerce",
+            maitre_ouvrage="Commune",
+            statut="engagee",
+            date_engagement=datetime.date(2024, 2, 1),
         )
     yield action
     with django_db_blocker.unblock():
@@ -28,19 +32,27 @@ def action_validee(django_db_setup, django_db_blocker):
 
 def _compter(url, requetes):
     """Exécute des requêtes SQL dans la base restaurée, par un processus à part (comme un exploitant)."""
-    script = "\n".join([
-        "import sys, django",
-        "django.setup()",
-        "from django.db import connection",
-        "resultats = []",
-        "with connection.cursor() as c:",
-        "    for q in sys.argv[1:]:",
-        "        c.execute(q)",
-        "        resultats.append(c.fetchone()[0])",
-        "print(resultats)",
-    ])
-    sortie = subprocess.run([sys.executable, "-c", script, *requetes], env=process_env(DATABASE_URL=url),
-                            cwd=settings.BASE_DIR, capture_output=True, text=True, check=True)
+    script = "\n".join(
+        [
+            "import sys, django",
+            "django.setup()",
+            "from django.db import connection",
+            "resultats = []",
+            "with connection.cursor() as c:",
+            "    for q in sys.argv[1:]:",
+            "        c.execute(q)",
+            "        resultats.append(c.fetchone()[0])",
+            "print(resultats)",
+        ]
+    )
+    sortie = subprocess.run(
+        [sys.executable, "-c", script, *requetes],
+        env=process_env(DATABASE_URL=url),
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return sortie.stdout.strip()
 
 
@@ -76,7 +88,9 @@ def test_sauvegarde_puis_restauration_dans_une_base_neuve(action_validee, tmp_pa
         assert attendu[4] == "Sauvegarde : halles"
     finally:
         if reglages["ENGINE"].endswith("postgresql"):
-            subprocess.run(["dropdb", "-h", hote, "-U", reglages["USER"], "--if-exists", "--force", nom], check=True)
+            subprocess.run(
+                ["dropdb", "-h", hote, "-U", reglages["USER"], "--if-exists", "--force", nom], check=True
+            )
 
 
 def test_restaurer_refuse_d_ecraser_une_base_sqlite_existante(tmp_path):

@@ -37,7 +37,10 @@ def test_check_deploy_sans_avertissement_en_production():
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # posé par les tests navigateur ; jamais en production
     resultat = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert resultat.returncode == 0, resultat.stdout + resultat.stderr
     assert "no issues" in resultat.stdout

@@ -15,4 +15,6 @@ class Command(BaseCommand):
             chemin = base_sauvegarder(reglages=connections["default"].settings_dict, fichier=fichier)
         except SauvegardeError as exc:
             raise CommandError(f"Sauvegarde impossible : {exc}")
-        self.stdout.write(self.style.SUCCESS(f"Sauvegarde écrite : {chemin} ({chemin.stat().st_size} octets)"))
+        self.stdout.write(
+            self.style.SUCCESS(f"Sauvegarde écrite : {chemin} ({chemin.stat().st_size} octets)")
+        )
