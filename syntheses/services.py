@@ -73,6 +73,23 @@ def _tracer(*, synthese, user, action, section=None, avant="", apres="", comment
     )
 
 
+def _enregistrer(objet, *, user, action, avant, apres=None, commentaire=""):
+    """Enregistre la note ou la section modifiée (nouvelle version) et trace l'action dans l'historique."""
+    objet.version += 1
+    objet.save()
+    section = objet if isinstance(objet, SectionDepartementale) else None
+    _tracer(
+        synthese=section.synthese if section else objet,
+        section=section,
+        user=user,
+        action=action,
+        avant=avant,
+        apres=objet.etat if apres is None else apres,
+        commentaire=commentaire,
+    )
+    return objet
+
+
 def _etat_section(section):
     return "dispensee" if section.dispensee else section.etat
 
@@ -156,17 +173,7 @@ def section_enregistrer(*, section, user, dynamique, leviers, difficultes, texte
     actuelle.difficultes, actuelle.texte_libre = difficultes, texte_libre
     if actuelle.etat == EtatSection.A_REDIGER:
         actuelle.etat = EtatSection.EN_REDACTION
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle.synthese,
-        section=actuelle,
-        user=user,
-        action=ActionTransition.ENREGISTREMENT,
-        avant=avant,
-        apres=actuelle.etat,
-    )
-    return actuelle
+    return _enregistrer(actuelle, user=user, action=ActionTransition.ENREGISTREMENT, avant=avant)
 
 
 @transaction.atomic
@@ -202,19 +209,14 @@ def section_risques_confirmer(*, section, user, communes):
     if actuelle.etat == EtatSection.A_REDIGER:
         actuelle.etat = EtatSection.EN_REDACTION
     actuelle.risques_confirmes_par, actuelle.risques_confirmes_le = user, timezone.now()
-    actuelle.version += 1
-    actuelle.save()
     noms = ", ".join(sorted(ligne["commune"].nom for ligne in communes)) or "aucune"
-    _tracer(
-        synthese=actuelle.synthese,
-        section=actuelle,
+    return _enregistrer(
+        actuelle,
         user=user,
         action=ActionTransition.RISQUES,
         avant=avant,
-        apres=actuelle.etat,
         commentaire=f"{len(communes)} commune(s) retenue(s) : {noms}.",
     )
-    return actuelle
 
 
 @transaction.atomic
@@ -237,17 +239,7 @@ def section_soumettre(*, section, user):
     avant = actuelle.etat
     actuelle.etat = EtatSection.SOUMISE
     actuelle.soumise_par, actuelle.soumise_le = user, timezone.now()
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle.synthese,
-        section=actuelle,
-        user=user,
-        action=ActionTransition.SOUMISSION,
-        avant=avant,
-        apres=actuelle.etat,
-    )
-    return actuelle
+    return _enregistrer(actuelle, user=user, action=ActionTransition.SOUMISSION, avant=avant)
 
 
 # --- Travail de la région --------------------------------------------------------------------------
@@ -279,18 +271,13 @@ def section_renvoyer(*, section, user, commentaire):
     avant = actuelle.etat
     actuelle.etat = EtatSection.RENVOYEE
     actuelle.commentaire_renvoi = commentaire.strip()
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle.synthese,
-        section=actuelle,
+    return _enregistrer(
+        actuelle,
         user=user,
         action=ActionTransition.RENVOI,
         avant=avant,
-        apres=actuelle.etat,
         commentaire=actuelle.commentaire_renvoi,
     )
-    return actuelle
 
 
 @transaction.atomic
@@ -307,18 +294,14 @@ def section_dispenser(*, section, user, motif):
         raise TransitionInterdite("Indiquez le motif de la dispense.")
     avant = _etat_section(actuelle)
     actuelle.dispensee, actuelle.dispense_motif = True, motif.strip()
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle.synthese,
-        section=actuelle,
+    return _enregistrer(
+        actuelle,
         user=user,
         action=ActionTransition.DISPENSE,
         avant=avant,
         apres="dispensee",
         commentaire=actuelle.dispense_motif,
     )
-    return actuelle
 
 
 @transaction.atomic
@@ -329,17 +312,7 @@ def section_dispense_lever(*, section, user):
     if not actuelle.dispensee:
         raise TransitionInterdite("La section n’est pas dispensée.")
     actuelle.dispensee, actuelle.dispense_motif = False, ""
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle.synthese,
-        section=actuelle,
-        user=user,
-        action=ActionTransition.LEVEE_DISPENSE,
-        avant="dispensee",
-        apres=actuelle.etat,
-    )
-    return actuelle
+    return _enregistrer(actuelle, user=user, action=ActionTransition.LEVEE_DISPENSE, avant="dispensee")
 
 
 def _synthese_verrouillee(synthese_id):
@@ -354,16 +327,7 @@ def synthese_vue_ensemble_enregistrer(*, synthese, user, vue_ensemble, version):
     if version is None or actuelle.version != version:
         raise ConflitEdition(actuelle)
     actuelle.vue_ensemble = vue_ensemble
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle,
-        user=user,
-        action=ActionTransition.VUE_ENSEMBLE,
-        avant=actuelle.etat,
-        apres=actuelle.etat,
-    )
-    return actuelle
+    return _enregistrer(actuelle, user=user, action=ActionTransition.VUE_ENSEMBLE, avant=actuelle.etat)
 
 
 @transaction.atomic
@@ -388,16 +352,9 @@ def synthese_valider(*, synthese, user):
         raise TransitionInterdite("Rédigez la vue d’ensemble régionale avant de valider la note.")
     actuelle.etat = EtatSynthese.VALIDEE
     actuelle.validee_par, actuelle.validee_le = user, timezone.now()
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle,
-        user=user,
-        action=ActionTransition.VALIDATION,
-        avant=EtatSynthese.EN_REDACTION,
-        apres=actuelle.etat,
+    return _enregistrer(
+        actuelle, user=user, action=ActionTransition.VALIDATION, avant=EtatSynthese.EN_REDACTION
     )
-    return actuelle
 
 
 @transaction.atomic
@@ -408,17 +365,13 @@ def synthese_rouvrir(*, synthese, user, commentaire=""):
         raise TransitionInterdite("Seule une note validée, pas encore transmise, peut être rouverte.")
     actuelle.etat = EtatSynthese.EN_REDACTION
     actuelle.validee_par, actuelle.validee_le = None, None
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle,
+    return _enregistrer(
+        actuelle,
         user=user,
         action=ActionTransition.REOUVERTURE,
         avant=EtatSynthese.VALIDEE,
-        apres=actuelle.etat,
         commentaire=commentaire,
     )
-    return actuelle
 
 
 @transaction.atomic
@@ -429,16 +382,7 @@ def synthese_transmettre(*, synthese, user):
         raise TransitionInterdite("Validez la note avant de la transmettre au ministère.")
     actuelle.etat = EtatSynthese.TRANSMISE
     actuelle.transmise_par, actuelle.transmise_le = user, timezone.now()
-    actuelle.version += 1
-    actuelle.save()
-    _tracer(
-        synthese=actuelle,
-        user=user,
-        action=ActionTransition.TRANSMISSION,
-        avant=EtatSynthese.VALIDEE,
-        apres=actuelle.etat,
-    )
-    return actuelle
+    return _enregistrer(actuelle, user=user, action=ActionTransition.TRANSMISSION, avant=EtatSynthese.VALIDEE)
 
 
 # --- Génération du PDF -----------------------------------------------------------------------------
