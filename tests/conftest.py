@@ -140,7 +140,7 @@ def gunicorn(env, dossier_log):
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(150):
             try:
                 urllib.request.urlopen(f"{url}/connexion/", timeout=2)
                 break

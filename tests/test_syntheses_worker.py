@@ -6,11 +6,9 @@ données sont créées validées (django_db_blocker) et supprimées à la fin.""
 
 import hashlib
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 from django.conf import settings
@@ -20,7 +18,7 @@ from pvd.celery import app
 from syntheses.constants import EtatGeneration
 from syntheses.models import Campagne, Generation, Lot, Synthese, VersionPdf
 from syntheses.services import generation_demander, lot_demander
-from tests.conftest import BASE_DIR, process_env
+from tests.conftest import BASE_DIR, gunicorn, process_env
 from tests.syntheses_outils import campagne, pdftotext
 
 
@@ -159,47 +157,8 @@ def test_un_vrai_worker_produit_un_lot_en_groupe(worker, campagne_validee, djang
 def serveur_worker(worker):
     """Un vrai gunicorn qui envoie ses tâches au même broker que le worker (le serveur commun des tests
     navigateur écrit dans le broker par défaut)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    journal = worker["dossier"] / "gunicorn.log"
-    with journal.open("w") as sortie:
-        processus = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "pvd.wsgi",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "4",
-                "--timeout",
-                "60",
-            ],
-            cwd=BASE_DIR,
-            env=worker["env"],
-            stdout=sortie,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{url}/connexion/", timeout=2)
-                break
-            except OSError:
-                if processus.poll() is not None:
-                    pytest.fail(f"gunicorn s'est arrêté :\n{journal.read_text()}")
-                time.sleep(0.2)
-        else:
-            pytest.fail(f"gunicorn ne répond pas :\n{journal.read_text()}")
+    with gunicorn(worker["env"], worker["dossier"]) as url:
         yield url
-    finally:
-        processus.terminate()
-        processus.wait(10)
 
 
 def _se_connecter(page, serveur, username, password):
