@@ -12,7 +12,7 @@ from clubs.validators import (
     valider_signature_pdf,
     valider_taille_piece_jointe,
 )
-from territoires.models import Commune
+from territoires.models import Commune, alphabetique
 
 
 class ReunionClubForm(DsfrBaseForm, forms.ModelForm):
@@ -60,7 +60,7 @@ class ReunionClubForm(DsfrBaseForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.departement = departement
         self.fields["communes"].queryset = (
-            Commune.objects.pvd().filter(departement=departement).order_by("nom")
+            Commune.objects.pvd().filter(departement=departement).order_by(alphabetique())
         )
         self.fields["communes"].help_text = "Communes PVD du département présentes ou représentées."
         self.fields["date"].help_text = ""

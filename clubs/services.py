@@ -34,7 +34,7 @@ from clubs.constants import (
     StatutRythme,
 )
 from clubs.models import ReunionClub, annee_bornes, peut_gerer_reunions
-from territoires.models import Commune
+from territoires.models import Commune, alphabetique
 
 logger = logging.getLogger(__name__)
 
@@ -228,4 +228,6 @@ def communes_jamais_representees(departement, annee, *, aujourd_hui=None):
     aujourd_hui = aujourd_hui or timezone.localdate()
     limite = min(date(annee, 12, 31), aujourd_hui)
     liens = ReunionClub.communes.through.objects.filter(commune=OuterRef("pk"), reunionclub__date__lte=limite)
-    return Commune.objects.pvd().filter(departement=departement).exclude(Exists(liens)).order_by("nom")
+    return (
+        Commune.objects.pvd().filter(departement=departement).exclude(Exists(liens)).order_by(alphabetique())
+    )

@@ -27,7 +27,7 @@ from clubs.services import (
 )
 from clubs.tables import ReunionClubTable, RythmeRegionTable, RythmeTable
 from comptes.constants import Role
-from territoires.models import Departement
+from territoires.models import Departement, alphabetique
 
 
 def _fil(*liens):
@@ -80,7 +80,7 @@ class ReunionDetailView(ClubsContextMixin, DetailView):
         return super().get_context_data(
             title=f"Réunion du {reunion.date:%d/%m/%Y}",
             breadcrumb=_fil(),
-            communes=reunion.communes.order_by("nom"),
+            communes=reunion.communes.order_by(alphabetique()),
             can_edit=reunion.can_edit(self.request.user),
             **kwargs,
         )

@@ -4,7 +4,7 @@ from django.utils.html import format_html, format_html_join
 from django_tables2.data import TableQuerysetData
 
 from communes.constants import Phase
-from territoires.models import Commune
+from territoires.models import Commune, alphabetique
 
 COULEURS_PHASE = {
     Phase.LAUREATE: "fr-badge--purple-glycine",
@@ -40,7 +40,7 @@ class PageEnDeuxTemps(TableQuerysetData):
 class CommuneTable(tables.Table):
     nom = tables.Column("Commune")
     departement = tables.Column("Département", order_by=("departement__code",))
-    epci = tables.Column("EPCI", order_by=("epci__nom",))
+    epci = tables.Column("EPCI")
     phase = tables.Column("Phase", accessor="phase")
     alertes = tables.Column("Alertes", accessor="is_risque", order_by=("-is_risque", "-is_retard_cadre"))
     chef_de_projet_statut = tables.Column("Chef de projet", accessor="chef_de_projet_statut", default="—")
@@ -67,6 +67,14 @@ class CommuneTable(tables.Table):
         caption = "Communes PVD"
         empty_text = "Aucune commune PVD ne correspond à ces critères."
         per_page = 50
+
+    def order_nom(self, queryset, is_descending):
+        ordre = alphabetique("nom")
+        return queryset.order_by(ordre.desc() if is_descending else ordre.asc()), True
+
+    def order_epci(self, queryset, is_descending):
+        ordre = alphabetique("epci__nom")
+        return queryset.order_by(ordre.desc() if is_descending else ordre.asc(), alphabetique("nom")), True
 
     def render_nom(self, value, record):
         return format_html(

@@ -24,7 +24,7 @@ from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
 from pvd.breadcrumbs import breadcrumb_for
 from tableau.models import VersionDepartement
-from territoires.models import Commune, Departement
+from territoires.models import Commune, Departement, alphabetique
 
 # Tableau de la liste des communes mis en cache : la clé porte la version des données de chaque département
 # du territoire (tenue par des déclencheurs SQL, voir tableau/versions.py), la date (alertes des 18 mois) et
@@ -116,7 +116,7 @@ class CommuneDetailView(DetailView):
             title=commune.nom,
             breadcrumb=breadcrumb_for(self.request.user, commune.departement),
             territoire=territoire,
-            communes_territoire=list(territoire.communes.order_by("nom")),
+            communes_territoire=list(territoire.communes.order_by(alphabetique())),
             adhesion=conventions.get(TypeConvention.ADHESION),
             cadre=conventions.get(TypeConvention.CADRE),
             ort=Ort.objects.filter(territoire=territoire).prefetch_related("secteurs").first(),

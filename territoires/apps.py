@@ -1,6 +1,32 @@
+import unicodedata
+
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
+
+
+def cle_alphabetique(texte):
+    """Sans accents ni casse d'abord, puis le texte exact pour départager."""
+    sans_accents = "".join(c for c in unicodedata.normalize("NFKD", texte) if not unicodedata.combining(c))
+    return sans_accents.casefold(), texte
+
+
+def comparer(a, b):
+    cle_a, cle_b = cle_alphabetique(a), cle_alphabetique(b)
+    return (cle_a > cle_b) - (cle_a < cle_b)
+
+
+def collation_sqlite(sender, connection, **kwargs):
+    """SQLite n'a pas de collation française : celle de PostgreSQL (territoires.models.COLLATION_FR) y est
+    déclarée, pour que les mêmes requêtes trient de la même façon."""
+    if connection.vendor == "sqlite":
+        from territoires.models import COLLATION_FR
+
+        connection.connection.create_collation(COLLATION_FR, comparer)
 
 
 class TerritoiresConfig(AppConfig):
     name = "territoires"
     verbose_name = "Territoires (référentiel)"
+
+    def ready(self):
+        connection_created.connect(collation_sqlite)

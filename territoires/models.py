@@ -1,6 +1,6 @@
 from django.db import models
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Collate
 
 from comptes.models import territory_q
 from territoires.constants import EpciType, Zone
@@ -13,6 +13,14 @@ def count_subquery(queryset):
 
 
 PVD = Q(id_pvd__isnull=False)
+
+# Ordre alphabétique français (Bédée avant Bréal, Étrelles parmi les E) : la collation ICU de PostgreSQL ; sous
+# SQLite, une collation du même nom est déclarée à chaque connexion (territoires/apps.py).
+COLLATION_FR = "fr-x-icu"
+
+
+def alphabetique(champ="nom"):
+    return Collate(champ, COLLATION_FR)
 
 
 class RegionQuerySet(models.QuerySet):
@@ -42,7 +50,7 @@ class Region(models.Model):
 
     class Meta:
         verbose_name = "région"
-        ordering = ["nom"]
+        ordering = [alphabetique()]
 
     def __str__(self):
         return self.nom
@@ -100,7 +108,7 @@ class Epci(models.Model):
     class Meta:
         verbose_name = "EPCI"
         verbose_name_plural = "EPCI"
-        ordering = ["nom"]
+        ordering = [alphabetique()]
 
     def __str__(self):
         return self.nom
@@ -170,7 +178,7 @@ class Commune(models.Model):
 
     class Meta:
         verbose_name = "commune"
-        ordering = ["nom"]
+        ordering = [alphabetique()]
 
     def __str__(self):
         return f"{self.nom} ({self.code_insee})"

@@ -185,3 +185,17 @@ def test_fiche_commune_nombre_de_requetes_borne(client, user_departemental, suiv
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(reverse("communes:detail", args=["35012"])).status_code == 200
     assert len(ctx) <= 30
+
+
+def test_ordre_alphabetique_francais(client, user_departemental):
+    """Les accents ne rejettent pas une commune en fin de liste : même ordre sous PostgreSQL (ICU) et SQLite."""
+    client.force_login(user_departemental)
+    noms = list(Commune.objects.pvd().filter(departement="35").values_list("nom", flat=True)[:5])
+    assert noms.index("Bédée") < noms.index("Bréal-sous-Montfort")
+    html = client.get(reverse("communes:liste"), {"sort": "nom"}).content.decode()
+    assert html.index(">Bédée<") < html.index(">Bréal-sous-Montfort<")
+    decroissant = client.get(reverse("communes:liste"), {"sort": "-nom"}).content.decode()
+    assert decroissant.index(">Bréal-sous-Montfort<") < decroissant.index(">Bédée<")
+    # « Étrelles » (E accentué) vient parmi les E, avant « Guichen ».
+    tous = list(Commune.objects.pvd().filter(departement="35").values_list("nom", flat=True))
+    assert tous.index("Étrelles") < tous.index("Guichen")
