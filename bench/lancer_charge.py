@@ -22,6 +22,8 @@ from pathlib import Path
 RACINE = Path(__file__).resolve().parent.parent
 BASE = os.environ.get("CHARGE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pvd_charge")
 BROKER = os.environ.get("CHARGE_BROKER_URL", "redis://127.0.0.1:6379/14")
+# Comme en production (docker-compose.yml) : un cache Redis partagé par les processus gunicorn.
+CACHE = os.environ.get("CHARGE_CACHE_URL", "redis://127.0.0.1:6379/13")
 HORS_CIBLE = ("pdf",)
 CIBLE_P95_MS = 500
 
@@ -100,6 +102,7 @@ def main():
         "DJANGO_SETTINGS_MODULE": "pvd.settings",
         "DATABASE_URL": BASE,
         "CELERY_BROKER_URL": BROKER,
+        "CACHE_URL": CACHE,
         "SECRET_KEY": secrets.token_urlsafe(40),
         "DEBUG": "false",
         "HTTPS": "false",
@@ -126,7 +129,8 @@ def main():
         *(f"--ignore={motif}" for motif in ignores),
         env={**env, "STATIC_ROOT": str(RACINE / "var" / "charge" / "static")},
     )
-    subprocess.run(["redis-cli", "-u", BROKER, "flushdb"], check=True, capture_output=True)
+    for url in (BROKER, CACHE):
+        subprocess.run(["redis-cli", "-u", url, "flushdb"], check=True, capture_output=True)
     # Comme dans le Procfile : le rendu des PDF passe après les pages (nice 10).
     worker = subprocess.Popen(
         [
