@@ -81,6 +81,20 @@ class CommuneApiFilter(filters.FilterSet):
         fields = ["departement", "region", "epci", "phase"]
 
 
+def tri_agreges():
+    """Tri des départements et des régions : code, nom, communes PVD, communes en phase opérationnelle."""
+    return Tri(
+        label="Tri (préfixe « - » : ordre décroissant)",
+        fields=[
+            ("code", "code"),
+            ("nom", "nom"),
+            ("communes_pvd_count", "communes_pvd_count"),
+            ("operationnelles_count", "operationnelles_count"),
+        ],
+        field_labels=LIBELLES_TRI_AGREGES,
+    )
+
+
 class DepartementApiFilter(filters.FilterSet):
     region = _code(
         CODE_REGION,
@@ -88,16 +102,7 @@ class DepartementApiFilter(filters.FilterSet):
         field_name="region_id",
         label="Code INSEE de la région.",
     )
-    tri = Tri(
-        label="Tri (préfixe « - » : ordre décroissant)",
-        fields=[
-            ("code", "code"),
-            ("nom", "nom"),
-            ("communes_pvd_count", "communes_pvd_count"),
-            ("operationnelles_count", "operationnelles_count"),
-        ],
-        field_labels=LIBELLES_TRI_AGREGES,
-    )
+    tri = tri_agreges()
 
     class Meta:
         model = Departement
@@ -105,16 +110,7 @@ class DepartementApiFilter(filters.FilterSet):
 
 
 class RegionApiFilter(filters.FilterSet):
-    tri = Tri(
-        label="Tri (préfixe « - » : ordre décroissant)",
-        fields=[
-            ("code", "code"),
-            ("nom", "nom"),
-            ("communes_pvd_count", "communes_pvd_count"),
-            ("operationnelles_count", "operationnelles_count"),
-        ],
-        field_labels=LIBELLES_TRI_AGREGES,
-    )
+    tri = tri_agreges()
 
     class Meta:
         model = Region

@@ -19,6 +19,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psutil  # installé avec locust
+
 RACINE = Path(__file__).resolve().parent.parent
 BASE = os.environ.get("CHARGE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pvd_charge")
 BROKER = os.environ.get("CHARGE_BROKER_URL", "redis://127.0.0.1:6379/14")
@@ -30,8 +32,6 @@ CIBLE_P95_MS = 500
 
 def cpu_secondes(racines):
     """Temps CPU (utilisateur + système) des processus donnés et de leurs descendants encore vivants."""
-    import psutil
-
     total = 0.0
     for racine in racines:
         try:
@@ -44,8 +44,6 @@ def cpu_secondes(racines):
 
 
 def processus_postgresql():
-    import psutil
-
     return [p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"]
 
 
@@ -187,8 +185,6 @@ def main():
         connexions = RACINE / "var" / "charge" / "connexions.json"
         connexions.unlink(missing_ok=True)
         charge_debut = os.getloadavg()
-        import psutil
-
         web, celery = psutil.Process(serveur.pid), psutil.Process(worker.pid)
         avant = {
             "web": cpu_secondes([web]),
@@ -246,10 +242,10 @@ def main():
     return rapport(prefixe, connexions, args, charge_debut, cpu)
 
 
-def rapport(prefixe, connexions, args, charge_debut, cpu):
+def rapport(prefixe, fichier_connexions, args, charge_debut, cpu):
     with open(f"{prefixe}_stats.csv", encoding="utf-8") as f:
         lignes = list(csv.DictReader(f))
-    connexions = json.loads(connexions.read_text(encoding="utf-8"))
+    connexions = json.loads(fichier_connexions.read_text(encoding="utf-8"))
     total = next(ligne for ligne in lignes if ligne["Name"] == "Aggregated")
     pages = [
         ligne

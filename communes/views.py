@@ -64,9 +64,7 @@ class CommuneListView(SingleTableMixin, FilterView):
 
     def cle_tableau(self):
         user = self.request.user
-        versions = VersionDepartement.objects.filter(
-            departement_code__in=Departement.objects.for_user(user).values("code")
-        ).order_by("departement_code")
+        versions = VersionDepartement.objects.jetons(Departement.objects.for_user(user).values("code"))
         empreinte = hashlib.sha256(
             repr(
                 (
@@ -75,7 +73,7 @@ class CommuneListView(SingleTableMixin, FilterView):
                     user.departement_id,
                     timezone.localdate(),
                     sorted(self.request.GET.lists()),
-                    list(versions.values_list("departement_code", "jeton")),
+                    sorted(versions.items()),
                 )
             ).encode()
         ).hexdigest()

@@ -332,9 +332,7 @@ def chiffres_departements(codes, *, today=None):
     today = today or timezone.localdate()
     codes = list(codes)
     # La version est lue AVANT le calcul : les chiffres calculés sont au moins aussi récents qu'elle.
-    versions = dict(
-        VersionDepartement.objects.filter(departement_code__in=codes).values_list("departement_code", "jeton")
-    )
+    versions = VersionDepartement.objects.jetons(codes)
     cles = {code: f"{CACHE_PREFIXE}:{today:%Y%m%d}:{code}:{versions.get(code, 0)}" for code in codes}
     trouves = cache.get_many(list(cles.values()))
     resultat = {code: trouves[cle] for code, cle in cles.items() if cle in trouves}

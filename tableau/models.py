@@ -7,11 +7,19 @@ un chiffre mis en cache sous une version ne peut donc jamais être servi après 
 from django.db import models
 
 
+class VersionDepartementQuerySet(models.QuerySet):
+    def jetons(self, codes):
+        """{code du département: jeton de sa version} ; un département jamais modifié n'a pas de ligne."""
+        return dict(self.filter(departement_code__in=codes).values_list("departement_code", "jeton"))
+
+
 class VersionDepartement(models.Model):
     departement_code = models.CharField("département", max_length=3, primary_key=True)
     numero = models.BigIntegerField("numéro", default=0)
     # Tiré au hasard à chaque écriture : une version annulée (rollback) ne revient jamais à l'identique.
     jeton = models.BigIntegerField("jeton", default=0)
+
+    objects = VersionDepartementQuerySet.as_manager()
 
     class Meta:
         verbose_name = "version des données d’un département"

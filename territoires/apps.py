@@ -3,6 +3,8 @@ import unicodedata
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
+from territoires.constants import COLLATION_FR
+
 
 def cle_alphabetique(texte):
     """Sans accents ni casse d'abord, puis le texte exact pour départager."""
@@ -16,11 +18,9 @@ def comparer(a, b):
 
 
 def collation_sqlite(sender, connection, **kwargs):
-    """SQLite n'a pas de collation française : celle de PostgreSQL (territoires.models.COLLATION_FR) y est
-    déclarée, pour que les mêmes requêtes trient de la même façon."""
+    """SQLite n'a pas de collation française : celle de PostgreSQL (COLLATION_FR) y est déclarée, pour que
+    les mêmes requêtes trient de la même façon."""
     if connection.vendor == "sqlite":
-        from territoires.models import COLLATION_FR
-
         connection.connection.create_collation(COLLATION_FR, comparer)
 
 

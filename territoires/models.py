@@ -3,7 +3,7 @@ from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquer
 from django.db.models.functions import Coalesce, Collate
 
 from comptes.models import territory_q
-from territoires.constants import EpciType, Zone
+from territoires.constants import COLLATION_FR, EpciType, Zone
 
 
 def count_subquery(queryset):
@@ -14,12 +14,9 @@ def count_subquery(queryset):
 
 PVD = Q(id_pvd__isnull=False)
 
-# Ordre alphabétique français (Bédée avant Bréal, Étrelles parmi les E) : la collation ICU de PostgreSQL ; sous
-# SQLite, une collation du même nom est déclarée à chaque connexion (territoires/apps.py).
-COLLATION_FR = "fr-x-icu"
-
 
 def alphabetique(champ="nom"):
+    """Expression d'ordre alphabétique français du champ (voir COLLATION_FR)."""
     return Collate(champ, COLLATION_FR)
 
 

@@ -65,7 +65,7 @@ def test_colonnes_du_suivi_dans_la_liste(client, user_departemental, suivi_35):
     assert "Convention-cadre signée" in html and "1 / 2" in html
 
 
-def test_le_tableau_en_cache_n_est_jamais_perime(client, user_departemental, suivi_35):
+def test_le_tableau_en_cache_n_est_jamais_perime(client, user_departemental, user_national, suivi_35):
     """La liste est servie depuis le cache tant que rien ne change dans le territoire ; tout enregistrement
     (formulaire, update(), suppression) la fait recalculer, et un autre rôle n'a jamais le tableau d'un autre."""
     client.force_login(user_departemental)
@@ -91,19 +91,13 @@ def test_le_tableau_en_cache_n_est_jamais_perime(client, user_departemental, sui
     # Un autre filtre, une autre page : une autre entrée.
     assert "table" in client.get(url, {"nom": "Bain"}).context
     # Le national ne reçoit pas le tableau de l'agent départemental (colonne Département en plus).
-    client.force_login(user_national_de(client))
+    client.force_login(user_national)
     assert "Département" in client.get(url, {"nom": "Bain-de-Bretagne"}).content.decode()
 
 
 def _tableau(reponse):
     html = reponse.content.decode()
     return html[html.index("<table") : html.index("</table>")]
-
-
-def user_national_de(client):
-    from comptes.models import User
-
-    return User.objects.get(username="demo-national")
 
 
 def test_filtres_du_suivi(client, user_departemental, suivi_35):
