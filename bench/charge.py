@@ -4,7 +4,8 @@ modifient des communes et demandent des PDF de leur note de synthèse. Lancé pa
 
 La mesure porte sur des agents déjà connectés : chacun se connecte et ouvre ses pages, puis attend les
 autres ; quand le dernier est prêt, les temps de connexion sont écrits à part (CHARGE_CONNEXIONS), les
-statistiques remises à zéro, et le test dure encore CHARGE_DUREE secondes."""
+statistiques remises à zéro, et le test dure encore CHARGE_DUREE secondes. Chaque agent commence par un temps
+de lecture (1 à 5 s), comme entre deux actions."""
 
 import itertools
 import json
@@ -96,6 +97,9 @@ class Agent(HttpUser):
         if next(PRETS) == self.environment.agents_attendus:
             tous_prets(self.environment)
         TOUS_PRETS.wait()
+        # Chacun lit la page qu'il vient d'ouvrir avant d'agir, comme entre deux actions : sans ce temps, les
+        # 50 agents libérés ensemble enverraient leur première requête dans la même milliseconde.
+        gevent.sleep(self.wait_time())
 
     @task(4)
     def liste(self):

@@ -82,6 +82,9 @@ for i in range({utilisateurs}):
     manage("creer_demo", env=env)
     manage("generer_suivi_demo", env=env)
     manage("creer_campagne_demo", env=env)
+    # Statistiques du planificateur à jour, comme le fait l'autovacuum de PostgreSQL peu après un chargement en
+    # masse : sans elles, certaines requêtes suivent un plan fait pour des tables vides (jusqu'à 4 fois plus lent).
+    subprocess.run(["vacuumdb", "-h", hote, "-U", "postgres", "--analyze-only", "--quiet", nom], check=True)
 
 
 def main():

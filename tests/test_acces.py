@@ -1,9 +1,12 @@
+import re
+
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from comptes.constants import Role
 from comptes.models import User
-from territoires.models import Commune
+from territoires.models import Commune, Epci, alphabetique
 from tests.donnees import pvd_par_departement
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +142,43 @@ def test_filtres_par_nom_et_epci(client, user_national):
     assert codes == list(
         Commune.objects.pvd().filter(epci=belley.epci).order_by("nom").values_list("pk", flat=True)
     )
+
+
+def _options(html, nom):
+    liste = re.search(rf'<select name="{nom}"[^>]*>(.*?)</select>', html, re.S).group(1)
+    return re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', liste)
+
+
+def test_les_listes_des_filtres_montrent_le_territoire_et_le_choix_courant(client, user_departemental):
+    client.force_login(user_departemental)
+    attendus = list(
+        Epci.objects.filter(communes__departement_id="35", communes__id_pvd__isnull=False)
+        .distinct()
+        .order_by(alphabetique("nom"))
+        .values_list("siren", "nom")
+    )
+    choisi = attendus[1][0]
+    html = client.get(reverse("communes:liste"), {"epci": choisi}).content.decode()
+    options = _options(html, "epci")
+    assert options[0] == ("", "", "Tous les EPCI")
+    assert [(cle, libelle) for cle, _, libelle in options[1:]] == [
+        (cle, escape(nom)) for cle, nom in attendus
+    ]
+    assert [cle for cle, selection, _ in options if selection] == [choisi]
+    assert _options(html, "departement") == [
+        ("", " selected", "Tous les départements"),
+        ("35", "", "35 – Ille-et-Vilaine"),
+    ]
+
+
+def test_les_libelles_des_filtres_sont_echappes(client, user_national):
+    client.force_login(user_national)
+    html = client.get(reverse("communes:liste")).content.decode()
+    options = dict((cle, libelle) for cle, _, libelle in _options(html, "epci"))
+    assert len(options) == Epci.objects.filter(communes__id_pvd__isnull=False).distinct().count() + 1
+    issoire = Epci.objects.get(nom="CA Agglo Pays d'Issoire")
+    assert options[issoire.siren] == "CA Agglo Pays d&#x27;Issoire"
+    assert [cle for cle, selection, _ in _options(html, "departement") if selection] == [""]
 
 
 def test_tri_et_pagination(client, user_national):
