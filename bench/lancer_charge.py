@@ -28,6 +28,7 @@ BROKER = os.environ.get("CHARGE_BROKER_URL", "redis://127.0.0.1:6379/14")
 CACHE = os.environ.get("CHARGE_CACHE_URL", "redis://127.0.0.1:6379/13")
 HORS_CIBLE = ("pdf",)
 CIBLE_P95_MS = 500
+ARRIVEES_PAR_SECONDE = 2
 
 
 def cpu_secondes(racines):
@@ -206,8 +207,10 @@ def main():
                 "--headless",
                 "-u",
                 str(args.utilisateurs),
+                # Les agents arrivent à raison de 2 par seconde : une heure de pointe, pas 50 clics dans la même
+                # milliseconde.
                 "-r",
-                str(args.utilisateurs),
+                str(ARRIVEES_PAR_SECONDE),
                 # Filet de sécurité : le scénario arrête le test CHARGE_DUREE s après la connexion du dernier agent.
                 "-t",
                 f"{args.duree + 240}s",
@@ -267,7 +270,7 @@ def rapport(prefixe, fichier_connexions, args, charge_debut, cpu):
         f"{args.fils} threads, PostgreSQL, un worker Celery (1 processus, nice 10 comme dans le Procfile) sur Redis, "
         f"{args.utilisateurs} agents (3 départementaux, 1 régional, 1 national sur 5) qui attendent 1 à 5 s entre "
         f"deux actions, suivi de démonstration sur toutes les régions. Les {args.utilisateurs} agents se connectent "
-        f"ensemble ; la mesure commence quand le dernier est connecté et dure {args.duree} s. Machine de "
+        f"à raison de {ARRIVEES_PAR_SECONDE} par seconde ; la mesure commence quand le dernier est connecté et dure {args.duree} s. Machine de "
         f"{os.cpu_count()} cœurs partagée avec PostgreSQL, Redis et le générateur de charge locust ; charge "
         f"moyenne (1/5/15 min) au départ {charge_debut[0]:.1f} / {charge_debut[1]:.1f} / {charge_debut[2]:.1f}.",
         "",
@@ -285,7 +288,7 @@ def rapport(prefixe, fichier_connexions, args, charge_debut, cpu):
         f"{CIBLE_P95_MS} ms) ; erreurs, toutes requêtes et connexions comprises : {erreurs} (cible 0). "
         "Les PDF (rendus par le worker, suivis par l'état JSON) sont hors de la cible des pages.",
         "",
-        f"Connexion des {args.utilisateurs} agents en même temps, avant la mesure :",
+        f"Connexion des {args.utilisateurs} agents ({ARRIVEES_PAR_SECONDE} par seconde), avant la mesure :",
         "",
         "| requête | nombre | erreurs | p50 (ms) | p95 (ms) | p99 (ms) |",
         "|---|---|---|---|---|---|",
