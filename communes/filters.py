@@ -100,7 +100,7 @@ class CommuneFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Les choix proposés se limitent au territoire de l'utilisateur.
         self.filters["departement"].queryset = Departement.objects.for_user(user)
-        self.filters["epci"].queryset = Epci.objects.for_user(user).filter(
+        self.filters["epci"].queryset = Epci.objects.filter(
             Exists(Commune.objects.for_user(user).pvd().filter(epci=OuterRef("pk")))
         )
 
