@@ -43,7 +43,7 @@ def environnement(url_base):
         "DJANGO_SETTINGS_MODULE": "pvd.settings",
         "SECRET_KEY": os.environ.get("SECRET_KEY", "banc-seulement"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "SECURE_COOKIES": "false",
+        "HTTPS": "false",
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
@@ -289,7 +289,7 @@ def rapport(moteur, url_base, tailles, durees_generation):
         f"| HTTP gunicorn : liste des communes | {ms(reel['serveur']['communes'])} | {ms(grand['serveur']['communes'])} |",
         f"| HTTP gunicorn : page région | {ms(reel['serveur']['region'])} | {ms(grand['serveur']['region'])} |",
         f"| HTTP gunicorn : premier affichage national (cache vide) | {ms(reel['serveur']['national_premier'])} | {ms(grand['serveur']['national_premier'])} |",
-        f"| Mémoire de pointe du processus web (VmHWM, après toutes les pages et les exports) | {reel['serveur']['memoire']:.0f} Mo | {grand['serveur']['memoire']:.0f} Mo |",
+        f"| Mémoire de pointe du processus web (VmHWM, après toutes les pages et les exports ; la connexion en compte 100 Mo : Argon2 les réserve le temps de vérifier le mot de passe) | {reel['serveur']['memoire']:.0f} Mo | {grand['serveur']['memoire']:.0f} Mo |",
         f"| Actions en base | {reel['interne']['actions']:,} | {grand['interne']['actions']:,} |".replace(
             ",", " "
         ),
