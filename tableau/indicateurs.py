@@ -413,9 +413,9 @@ class ChiffreCle:
 
 def chiffres_cles(c, perimetre):
     """Les chiffres clés d'un périmètre, dans l'ordre d'affichage (tuiles, tableau « Chiffres clés »,
-    exports). Un chiffre de plus = une ligne de plus ici ; par exemple, quand l'app clubs aura fusionné :
-        *clubs_chiffres_cles(perimetre),  # rythme des clubs départementaux
-    (une fonction de clubs/ qui renvoie des ChiffreCle à partir de perimetre.departements)."""
+    exports). Un chiffre de plus = une ligne de plus ici ; par exemple le rythme des clubs départementaux
+    (aujourd'hui sur sa propre page) : une fonction de clubs/ qui renvoie des ChiffreCle à partir de
+    perimetre.departements, avec clubs.services.rythme_clubs."""
     return [
         ChiffreCle("Communes PVD", c.communes, detail=f"dont {c.retirees} retirée(s)" if c.retirees else ""),
         ChiffreCle("Convention d’adhésion signée", c.adhesion, c.communes),
