@@ -35,6 +35,15 @@ def _code(expression, message, **kwargs):
     return filters.CharFilter(validators=[valider], strip=False, **kwargs)
 
 
+def _code_region(field_name):
+    return _code(
+        CODE_REGION,
+        "Code de région attendu (2 chiffres, ex. 53).",
+        field_name=field_name,
+        label="Code INSEE de la région.",
+    )
+
+
 LIBELLES_TRI_AGREGES = {
     "communes_pvd_count": "communes PVD",
     "operationnelles_count": "communes en phase opérationnelle",
@@ -48,12 +57,7 @@ class CommuneApiFilter(filters.FilterSet):
         field_name="departement_id",
         label="Code INSEE du département.",
     )
-    region = _code(
-        CODE_REGION,
-        "Code de région attendu (2 chiffres, ex. 53).",
-        field_name="departement__region_id",
-        label="Code INSEE de la région.",
-    )
+    region = _code_region("departement__region_id")
     epci = _code(SIREN, "SIREN d’EPCI attendu (9 chiffres).", field_name="epci_id", label="SIREN de l’EPCI.")
     phase = filters.ChoiceFilter(choices=Phase.choices, label="Phase du cycle de vie PVD.")
     tri = Tri(
@@ -96,12 +100,7 @@ def tri_agreges():
 
 
 class DepartementApiFilter(filters.FilterSet):
-    region = _code(
-        CODE_REGION,
-        "Code de région attendu (2 chiffres, ex. 53).",
-        field_name="region_id",
-        label="Code INSEE de la région.",
-    )
+    region = _code_region("region_id")
     tri = tri_agreges()
 
     class Meta:

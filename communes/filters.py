@@ -41,7 +41,11 @@ class OptionsSansObjets(ModelChoiceIterator):
 
 
 class ChampChoixRapide(ModelChoiceField):
+    """Choix dans une longue liste : options lues directement dans la base (champs_libelle, joints par
+    « – ») et liste déroulante rendue d'un bloc."""
+
     iterator = OptionsSansObjets
+    widget = SelectRapide
 
     def __init__(self, *args, champs_libelle, **kwargs):
         self.champs_libelle = champs_libelle
@@ -49,13 +53,9 @@ class ChampChoixRapide(ModelChoiceField):
 
 
 class ChoixRapideFilter(django_filters.ModelChoiceFilter):
-    """Filtre sur une longue liste (plus de mille EPCI) : liste déroulante rendue d'un bloc (SelectRapide),
-    libellés lus directement dans la base (champs_libelle, joints par « – »)."""
+    """Filtre sur une longue liste (près de neuf cents EPCI pour la France entière)."""
 
     field_class = ChampChoixRapide
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, widget=SelectRapide, **kwargs)
 
 
 class CommuneFilter(django_filters.FilterSet):
