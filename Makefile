@@ -7,48 +7,66 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
-APT_PACKAGES := chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core docker-compose
+# DONNEES=officielles : make run sans suivi de démonstration (base neuve : make clean avant).
+DONNEES ?= demo
+# Paquets système : ceux qu'il faut pour faire tourner le produit (WeasyPrint), puis ceux des tests seulement.
+APT_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+APT_TEST := chromium poppler-utils docker-compose nodejs npm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# apt attend le verrou de dpkg (une autre installation en cours) au lieu d'échouer aussitôt.
+APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -q -o DPkg::Lock::Timeout=600
+MAKE_RUN_DEBUT := $(shell date +%s.%N)
 
-.PHONY: run test system setup env migrate serve lint clean oidc navigateur bench
+.PHONY: run test system-run system-test setup env serve lint clean oidc navigateur bench
 
-## Paquets système (Chromium pour les tests navigateur, bibliothèques de WeasyPrint, poppler-utils).
-system:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)
+## Paquets système manquants parmi $(1), annoncés avec une estimation.
+define apt_installer
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done)
 	if [ -n "$$missing" ]; then
-		echo "Installation des paquets système : $$missing"
-		$(SUDO) apt-get update -q
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing
+		echo "▸ Paquets système à installer : $$missing (1 à 3 min ; attend le verrou de dpkg si besoin)…"
+		$(APT) update
+		$(APT) install -y $$missing
 	fi
+endef
 
-## Environnement Python (réinstallé quand pyproject.toml change).
+system-run:
+	$(call apt_installer,$(APT_RUN))
+
+system-test:
+	$(call apt_installer,$(APT_RUN) $(APT_TEST))
+
+## Environnement Python : dépendances du produit (make run), puis celles des tests (make test) ;
+## réinstallées quand pyproject.toml change.
 $(VENV)/.installed: pyproject.toml
 	@[ -x $(PY) ] || python3 -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	echo "▸ Dépendances Python du produit (environ 1 min la première fois)…"
+	$(PY) -m pip install -q --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	@echo "▸ Dépendances Python des tests (environ 1 min la première fois)…"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[test]"
 	touch $@
 
 ## Fournisseur OpenID Connect local des tests ProConnect (Node.js, paquet npm oidc-provider, versions figées).
 OIDC_DIR := tests/oidc
-$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
-	@command -v npm >/dev/null || { $(SUDO) apt-get update -q; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm; }
-	npm ci --prefix $(OIDC_DIR) --no-audit --no-fund --loglevel=error
+$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json | system-test
+	@npm ci --prefix $(OIDC_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
 oidc: $(OIDC_DIR)/node_modules/.installed
 
 ## Dépendances JavaScript des tests navigateur : axe-core (contrôle d'accessibilité des parcours, version figée).
 NAVIGATEUR_DIR := tests/navigateur
-$(NAVIGATEUR_DIR)/node_modules/.installed: $(NAVIGATEUR_DIR)/package.json $(NAVIGATEUR_DIR)/package-lock.json
-	@command -v npm >/dev/null || { $(SUDO) apt-get update -q; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nodejs npm; }
-	npm ci --prefix $(NAVIGATEUR_DIR) --no-audit --no-fund --loglevel=error
+$(NAVIGATEUR_DIR)/node_modules/.installed: $(NAVIGATEUR_DIR)/package.json $(NAVIGATEUR_DIR)/package-lock.json | system-test
+	@npm ci --prefix $(NAVIGATEUR_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
 navigateur: $(NAVIGATEUR_DIR)/node_modules/.installed
 
-setup: system $(VENV)/.installed oidc navigateur
+setup: system-test $(VENV)/.installed-test oidc navigateur
 
-## Fichier .env local (clé secrète générée une fois).
+## Fichier .env local (clé secrète générée une fois) et dossier des données locales (base SQLite, broker).
 .env:
 	@key=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))')
 	sed -e "s|^SECRET_KEY=.*|SECRET_KEY=$$key|" .env.example > .env
@@ -56,40 +74,35 @@ setup: system $(VENV)/.installed oidc navigateur
 
 env: .env
 
-migrate: setup env
-	@$(PY) manage.py migrate --noinput -v0
-	$(PY) manage.py charger_referentiel
+var:
+	@mkdir -p var
 
-## Démarre l'application (gunicorn) et un worker Celery, avec les données de démonstration.
-run: migrate
-	@$(PY) manage.py collectstatic --noinput -v0
-	echo "Comptes de démonstration :"
-	$(PY) manage.py creer_demo
-	$(PY) manage.py generer_suivi_demo --regions 53
-	$(PY) manage.py creer_campagne_demo
-	mkdir -p var
-	$(VENV)/bin/celery -A pvd worker --loglevel=INFO --concurrency=2 > var/celery.log 2>&1 &
-	worker=$$!
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM
-	echo ""
-	echo "PVD Suivi : http://$(HOST):$(PORT)/  (worker Celery : var/celery.log ; Ctrl-C pour arrêter)"
-	$(VENV)/bin/gunicorn pvd.wsgi --bind $(HOST):$(PORT) --workers 3 --threads 1 --access-logfile -
+## Démarre le produit comme en production (web gunicorn, worker et beat Celery), sur la base embarquée, avec
+## le référentiel officiel et les données de démonstration. Ctrl-C arrête les trois (code de sortie 0).
+## Les fichiers statiques sont servis depuis leurs dossiers sources (aucun collectstatic).
+run: system-run $(VENV)/.installed .env | var
+	@$(PY) manage.py preparer_demo $(if $(filter officielles,$(DONNEES)),--officielles)
+	echo "▸ Démarrage de web, worker et beat (quelques secondes)…"
+	export STATIC_FROM_FINDERS=true HOST=$(HOST) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} \
+	  MAKE_RUN_DEBUT=$(MAKE_RUN_DEBUT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
+	exec $(PY) scripts/demarrer.py --url http://$(HOST):$(PORT)/ \
+	  honcho start -f Procfile -p $(PORT) -c web=1,worker=1,beat=1
 
 ## Sans Docker, sur un hôte : web (gunicorn), worker et beat Celery, comme en production (Procfile, honcho).
 ## Plus de workers : make serve CONCURRENCY="worker=3" (ou CELERY_CONCURRENCY=4 pour plus de processus par worker).
 CONCURRENCY ?= web=1,worker=1,beat=1
-serve: migrate
-	@$(PY) manage.py collectstatic --noinput -v0
-	mkdir -p var
+serve: system-run $(VENV)/.installed .env | var
+	@$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py charger_referentiel
+	$(PY) manage.py collectstatic --noinput -v0
 	echo "PVD Suivi : http://$(HOST):$(PORT)/  (web, worker et beat ; Ctrl-C pour arrêter)"
 	HOST=$(HOST) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -p $(PORT) -c "$(CONCURRENCY)"
 
 ## Toute la suite : vérifications Django, migrations à jour, tests (dont navigateur).
-test: setup
+test: setup | var
 	@export SECRET_KEY=$${SECRET_KEY:-tests-seulement} DJANGO_SETTINGS_MODULE=pvd.settings_test
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
-	mkdir -p var
 	$(PY) -m pytest
 
 ## Bancs de performance (hors make test) : tableaux de bord → bench/resultats.md (base BENCH_DATABASE_URL,

@@ -35,7 +35,10 @@ DEMO_USERS = [
 
 @transaction.atomic
 def demo_users_creer(*, password=DEMO_PASSWORD):
-    """Crée (ou remet à zéro) un compte de démonstration par rôle ; renvoie les comptes."""
+    """Crée (ou remet d'aplomb) un compte de démonstration par rôle ; renvoie les comptes.
+
+    Le mot de passe n'est réécrit que s'il a changé : un nouveau hachage changerait l'empreinte de session et
+    déconnecterait tous ceux qui utilisent déjà la démonstration (make run est relancé sans les déconnecter)."""
     users = []
     for valeurs in DEMO_USERS:
         valeurs = {
@@ -45,10 +48,13 @@ def demo_users_creer(*, password=DEMO_PASSWORD):
             "is_superuser": False,
             **valeurs,
         }
-        user, _ = User.objects.update_or_create(username=valeurs.pop("username"), defaults=valeurs)
-        user.set_password(password)
-        user.email = f"{user.username}@example.gouv.fr"
-        user.save()
+        username = valeurs.pop("username")
+        user, _ = User.objects.update_or_create(
+            username=username, defaults={**valeurs, "email": f"{username}@example.gouv.fr"}
+        )
+        if not user.check_password(password):
+            user.set_password(password)
+            user.save(update_fields=["password"])
         users.append(user)
     return users
 

@@ -177,6 +177,13 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# make run : fichiers statiques servis depuis leurs dossiers sources (aucun collectstatic, qui compresse
+# quelque 10 000 fichiers en plusieurs minutes) ; en production, collectstatic et le manifeste ci-dessus.
+STATIC_FROM_FINDERS = env.bool("STATIC_FROM_FINDERS", default=False)
+if STATIC_FROM_FINDERS:
+    STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    STATIC_ROOT = None  # rien n'est collecté : WhiteNoise lit les dossiers sources
+    WHITENOISE_USE_FINDERS = True
 # Le manifeste réécrit les url() des feuilles du DSFR (noms de fichiers hachés) : les empreintes d'intégrité
 # (SRI) livrées par django-dsfr ne correspondent plus et le navigateur refuserait les styles. Les fichiers sont
 # servis par le produit lui-même (même origine, CSP 'self') : l'empreinte SRI n'y ajoute rien.

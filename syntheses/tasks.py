@@ -43,11 +43,17 @@ def prechauffer_pdf(**kwargs):
 @worker_ready.connect
 def reprendre_generations(sender=None, **kwargs):
     """Un worker (re)démarre : les jobs qu'un worker du même nom laissait « en cours » sont morts avec lui,
-    et les demandes restées en attente d'envoi peuvent partir (le broker répond : le worker est prêt)."""
+    et les demandes restées en attente d'envoi peuvent partir (le broker répond : le worker est prêt).
+
+    La reprise s'exécute ici même, dans le processus principal du worker, dès qu'il est prêt : envoyée
+    comme tâche, elle attendrait derrière les messages déjà en file, et le job interrompu resterait affiché
+    « en cours » jusque-là."""
     hostname = getattr(sender, "hostname", "") or ""
     try:
-        generations_reprendre_task.apply_async(
-            kwargs={"worker": hostname, "demarre": timezone.now().isoformat()}
-        )
+        generations_reprendre(worker=hostname, demarre=timezone.now())
     except Exception:  # la reprise ne doit jamais empêcher le worker de tourner ; beat la refera
         logger.warning("Reprise des générations impossible au démarrage du worker", exc_info=True)
+    finally:
+        from django.db import connections
+
+        connections.close_all()  # les processus du pool ne doivent pas hériter de cette connexion
