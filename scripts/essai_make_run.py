@@ -111,8 +111,10 @@ def mot_de_passe():
         return re.search(r'^DEMO_PASSWORD = "([^"]+)"', f.read(), re.M).group(1)
 
 
-def processus_restants(port):
-    resultat = subprocess.run(["pgrep", "-f", f"(gunicorn|celery).*{port}"], capture_output=True, text=True)
+def processus_restants():
+    """gunicorn, worker ou beat de ce dossier encore vivants (lancés depuis son .venv)."""
+    motif = f"{RACINE}/.venv/bin/(gunicorn|celery|honcho)"
+    resultat = subprocess.run(["pgrep", "-f", motif], capture_output=True, text=True)
     return resultat.stdout.split()
 
 
@@ -148,7 +150,7 @@ def main():
         elif code != 0:
             erreurs.append(f"make run a fini avec le code {code} après Ctrl-C")
         time.sleep(1)
-        restants = processus_restants(port)
+        restants = processus_restants()
         if restants:
             erreurs.append(f"processus restés après Ctrl-C : {' '.join(restants)}")
             subprocess.run(["kill", "-9", *restants])
