@@ -39,6 +39,8 @@ from tests.syntheses_outils import campagne, pdftotext
 pytestmark = pytest.mark.pannes
 
 REGION = "06"  # Mayotte : la plus petite note, rendu rapide
+# Un job interrompu reprend au plus tard 15 s après le redémarrage du worker (démarrage du worker compris).
+REPRISE_MAX_S = 15
 
 
 def _port_libre():
@@ -257,8 +259,17 @@ def test_worker_tue_pendant_le_pdf(broker, note, django_db_blocker, tmp_path):
         second = Worker(broker, "pannes-b", CELERY_VISIBILITY_TIMEOUT="3")
     else:
         second = Worker(broker, "pannes-a")
+    retour = time.monotonic()
     try:
         with django_db_blocker.unblock():
+
+            def reprise():
+                g = Generation.objects.get(pk=generation.pk)
+                return g.tentatives == 2 or g.etat in (EtatGeneration.DONE, EtatGeneration.FAILED)
+
+            # Repris dès que le worker est prêt (démarrage compris), pas derrière la file ni au passage de beat.
+            attendre(reprise, second, REPRISE_MAX_S, "le job n'a pas été repris au retour du worker")
+            delai_reprise = time.monotonic() - retour
 
             def terminee():
                 g = Generation.objects.get(pk=generation.pk)
@@ -272,7 +283,10 @@ def test_worker_tue_pendant_le_pdf(broker, note, django_db_blocker, tmp_path):
             assert Generation.objects.filter(synthese=note).count() == 1
     finally:
         second.arreter()
-    print(f"\n[pannes] worker tué ({broker['nom']}) : {time.monotonic() - debut:.1f} s")
+    print(
+        f"\n[pannes] worker tué ({broker['nom']}) : {time.monotonic() - debut:.1f} s, "
+        f"repris {delai_reprise:.1f} s après le redémarrage du worker"
+    )
 
 
 def test_broker_arrete_pendant_la_demande(broker, note, django_db_blocker, tmp_path):
