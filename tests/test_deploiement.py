@@ -88,7 +88,7 @@ def test_l_image_installe_les_bibliotheques_de_weasyprint():
     )
     assert LIBS_WEASYPRINT <= paquets
     makefile = (BASE_DIR / "Makefile").read_text()
-    assert LIBS_WEASYPRINT <= set(re.search(r"^APT_PACKAGES := (.+)$", makefile, re.M).group(1).split())
+    assert LIBS_WEASYPRINT <= set(re.search(r"^APT_RUN := (.+)$", makefile, re.M).group(1).split())
     assert re.search(r"^USER pvd$", dockerfile, re.M), "les processus ne tournent pas en root"
 
 
