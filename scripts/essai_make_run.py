@@ -96,7 +96,9 @@ def verifier_pages(url):
     donnees = urllib.parse.urlencode(
         {"csrfmiddlewaretoken": jeton, "username": UTILISATEUR, "password": mot_de_passe()}
     ).encode()
-    requete = urllib.request.Request(f"{url}connexion/", data=donnees, headers={"Referer": f"{url}connexion/"})
+    requete = urllib.request.Request(
+        f"{url}connexion/", data=donnees, headers={"Referer": f"{url}connexion/"}
+    )
     with navigateur.open(requete, timeout=30) as reponse:
         accueil = reponse.read().decode()
     assert "Se déconnecter" in accueil or "Déconnexion" in accueil, "connexion refusée"
