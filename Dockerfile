@@ -15,7 +15,8 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install .
 COPY . .
-RUN SECRET_KEY=construction-seulement python manage.py collectstatic --noinput -v0
+RUN SECRET_KEY=construction-seulement python manage.py collectstatic --noinput -v0 \
+ && SECRET_KEY=construction-seulement python manage.py pages_erreur
 USER pvd
 ENV DJANGO_SETTINGS_MODULE=pvd.settings VAR_DIR=/var/pvd WEB_CONCURRENCY=3
 EXPOSE 8000

@@ -95,6 +95,7 @@ serve: system-run $(VENV)/.installed .env | var
 	@$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py charger_referentiel
 	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py pages_erreur
 	echo "PVD Suivi : http://$(HOST):$(PORT)/  (web, worker et beat ; Ctrl-C pour arrêter)"
 	HOST=$(HOST) PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -p $(PORT) -c "$(CONCURRENCY)"
 

@@ -249,6 +249,9 @@ class DocumentationView(SpectacularSwaggerSplitView):
     """Swagger UI servi par l'application (ressources drf-spectacular-sidecar) ; script d'initialisation
     et feuille de style en fichiers : compatible avec la Content-Security-Policy stricte."""
 
+    plan_du_site = "Documentation de l’API"
+    plan_du_site_roles = "public"
+
     template_name = "api/documentation.html"
     title = "API PVD Suivi — documentation"
     url_name = "api:schema"

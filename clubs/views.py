@@ -47,6 +47,7 @@ class ClubsContextMixin:
 
 
 class ReunionListView(ClubsContextMixin, SingleTableMixin, FilterView):
+    plan_du_site = "Clubs départementaux PVD : réunions"
     table_class = ReunionClubTable
     filterset_class = ReunionClubFilter
     template_name = "clubs/reunion_list.html"
@@ -87,6 +88,8 @@ class ReunionDetailView(ClubsContextMixin, DetailView):
 
 
 class ReunionCreateView(ClubsContextMixin, CreateView):
+    plan_du_site = "Nouvelle réunion de club"
+    plan_du_site_roles = (Role.DEPARTEMENTAL,)
     form_class = ReunionClubForm
     template_name = "clubs/reunion_form.html"
     onglet = "reunions"
@@ -193,6 +196,7 @@ class PieceJointeView(View):
 
 
 class RythmeView(ClubsContextMixin, SingleTableMixin, FilterView):
+    plan_du_site = "Rythme des clubs départementaux"
     table_class = RythmeTable
     filterset_class = RythmeFilter
     template_name = "clubs/rythme.html"

@@ -35,6 +35,7 @@ CACHE_LISTE_DUREE = 600
 
 
 class CommuneListView(SingleTableMixin, FilterView):
+    plan_du_site = "Communes PVD"
     table_class = CommuneTable
     filterset_class = CommuneFilter
     template_name = "communes/commune_list.html"
@@ -381,6 +382,9 @@ class SuppressionView(SuiviEditView):
 
 class ImportView(FormView):
     """Import des situations depuis un CSV, réservé aux administrateurs : simulation puis enregistrement."""
+
+    plan_du_site = "Import des tableaux des départements"
+    plan_du_site_roles = (Role.ADMINISTRATEUR,)
 
     template_name = "communes/import.html"
     form_class = forms.ImportForm

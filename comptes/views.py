@@ -94,6 +94,8 @@ class ProConnectRetourView(ProConnectActifMixin, OIDCAuthenticationCallbackView)
 class CompteView(FormView):
     """« Mon compte » : identité, rôle et territoire du compte (lecture), préférences (modifiables)."""
 
+    plan_du_site = "Mon compte"
+
     form_class = PreferencesForm
     template_name = "comptes/compte.html"
     extra_context = {"title": "Mon compte"}

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "pvd.erreurs.ErreursMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "pvd.journaux.RequeteMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -193,6 +194,23 @@ MEDIA_URL = "media/"
 # Taille maximale (Mo) de la pièce jointe PDF d'une réunion de club.
 CLUB_PIECE_JOINTE_MAX_MO = env.int("CLUB_PIECE_JOINTE_MAX_MO", default=5)
 
+# Pages légales (mentions légales, données personnelles, accessibilité) : ce qui diffère d'une instance à l'autre.
+PAGES_LEGALES = {
+    "editeur": env.str(
+        "LEGAL_EDITEUR",
+        default="Ministère de l’Aménagement du territoire et de la Décentralisation — Agence nationale de la "
+        "cohésion des territoires (ANCT)",
+    ),
+    "editeur_adresse": env.str("LEGAL_EDITEUR_ADRESSE", default="20 avenue de Ségur, 75007 Paris"),
+    "directeur_publication": env.str("LEGAL_DIRECTEUR_PUBLICATION", default="le directeur général de l’ANCT"),
+    "hebergeur": env.str("LEGAL_HEBERGEUR", default="(à renseigner : LEGAL_HEBERGEUR)"),
+    "hebergeur_adresse": env.str("LEGAL_HEBERGEUR_ADRESSE", default=""),
+    "contact": env.str("LEGAL_CONTACT", default="pvd-suivi@anct.gouv.fr"),
+    "dpd": env.str("LEGAL_DPD", default="dpd@anct.gouv.fr"),
+    "conservation_comptes_mois": env.int("LEGAL_CONSERVATION_COMPTES_MOIS", default=12),
+    "conservation_journaux_mois": env.int("LEGAL_CONSERVATION_JOURNAUX_MOIS", default=12),
+}
+
 # Données de référence (COG, EPCI, liste PVD) : dossier décrit dans le README.
 _shared_data = BASE_DIR.parent / "shared" / "data"
 REFERENTIEL_DIR = Path(env.str("REFERENTIEL_DIR", default=str(_shared_data)))
@@ -328,6 +346,7 @@ DSFR_MARK_OPTIONAL_FIELDS = False
 # EMAIL_FILE_PATH (par défaut VAR_DIR/emails).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "emails"))
+CSRF_FAILURE_VIEW = "pvd.erreurs.csrf_refuse"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PVD Suivi <ne-pas-repondre@pvd-suivi.localhost>")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Adresse publique du produit, pour les liens des e-mails (sans / final).
@@ -349,6 +368,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["api.filters.FiltresApi"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.Pagination",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.erreurs.gerer_exception",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "API PVD Suivi",

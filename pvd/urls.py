@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from comptes import views as comptes_views
-from pvd import views
+from pvd import pages, views
 
 admin.site.site_header = "PVD Suivi — administration"
 admin.site.site_title = "PVD Suivi"
@@ -25,5 +25,14 @@ urlpatterns = [
     path("tableau/", include("tableau.urls")),
     path("admin/", admin.site.urls),
     path("sante/", views.SanteView.as_view(), name="sante"),
+    path("accessibilite/", pages.AccessibiliteView.as_view(), name="accessibilite"),
+    path("mentions-legales/", pages.MentionsLegalesView.as_view(), name="mentions_legales"),
+    path("donnees-personnelles/", pages.DonneesPersonnellesView.as_view(), name="donnees_personnelles"),
+    path("gestion-des-cookies/", pages.CookiesView.as_view(), name="cookies"),
+    path("plan-du-site/", pages.PlanDuSiteView.as_view(), name="plan_du_site"),
+    path("aide/", pages.AideView.as_view(), name="aide"),
 ]
-handler500 = "pvd.views.erreur_serveur"
+handler400 = "pvd.erreurs.mauvaise_requete"
+handler403 = "pvd.erreurs.acces_refuse"
+handler404 = "pvd.erreurs.introuvable"
+handler500 = "pvd.erreurs.erreur_serveur"

@@ -1,13 +1,11 @@
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.cache import never_cache
 
 from comptes.constants import Role
-from pvd.context_processors import SITE
 from pvd.sante import COMPOSANTS, sante_verifier
 
 
@@ -45,11 +43,3 @@ class SanteView(View):
         return JsonResponse(
             {"statut": "ok" if ok else "erreur", "composants": composants}, status=200 if ok else 503
         )
-
-
-def erreur_serveur(request):
-    """Page 500 sans accès à la base : l'identifiant affiché retrouve l'erreur dans les journaux."""
-    html = render_to_string(
-        "500.html", {"request_id": getattr(request, "request_id", ""), "SITE_CONFIG": SITE, "title": "Erreur"}
-    )
-    return HttpResponseServerError(html)

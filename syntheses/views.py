@@ -15,6 +15,7 @@ from django_tables2 import SingleTableMixin, SingleTableView
 
 from communes.constants import DecisionRisque
 from communes.services import ConflitEdition
+from comptes.constants import Role
 from syntheses import forms, services
 from syntheses.chiffres import raisons_suggestion
 from syntheses.constants import ETATS_GENERATION_ACTIFS, MESSAGE_BROKER_INDISPONIBLE, EtatGeneration
@@ -50,6 +51,7 @@ def _erreur(request, exc):
 
 
 class CampagneListView(SingleTableView):
+    plan_du_site = "Notes de synthèse régionales"
     table_class = CampagneTable
     template_name = "syntheses/campagne_list.html"
     table_pagination = False
@@ -62,6 +64,8 @@ class CampagneListView(SingleTableView):
 
 
 class CampagneCreateView(FormView):
+    plan_du_site = "Ouvrir une campagne"
+    plan_du_site_roles = (Role.NATIONAL, Role.ADMINISTRATEUR)
     form_class = forms.CampagneForm
     template_name = "syntheses/formulaire.html"
 

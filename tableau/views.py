@@ -13,6 +13,7 @@ from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
 from communes.tables import CommuneTable, PageEnDeuxTemps
+from comptes.constants import Role
 from pvd.breadcrumbs import breadcrumb_for
 from tableau import carte, donnees, graphiques
 from tableau.donnees import ordre_alphabetique
@@ -218,6 +219,8 @@ class TableauMixin:
 
 
 class TableauNationalView(TableauMixin, TemplateView):
+    plan_du_site = "Tableau de bord national"
+    plan_du_site_roles = (Role.NATIONAL, Role.ADMINISTRATEUR)
     template_name = "tableau/tableau.html"
     niveau = "national"
 

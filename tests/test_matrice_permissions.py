@@ -174,6 +174,18 @@ MATRICE = {
     "proconnect": Regle(sans, publique(404)),  # ProConnect non configuré dans les tests
     "proconnect-retour": Regle(sans, publique(404)),
     "sante": Regle(sans, publique(200, 503, post=[405])),  # 503 : pas de worker pendant ce test
+    # Pages légales et d'aide : publiques, en lecture seule.
+    **{
+        nom: Regle(sans, publique(200, post=[405]))
+        for nom in (
+            "accessibilite",
+            "mentions_legales",
+            "donnees_personnelles",
+            "cookies",
+            "plan_du_site",
+            "aide",
+        )
+    },
     "compte": Regle(sans, compte),
     "rappels:desinscription": Regle(jeton_desinscription, desinscription),
     "communes:liste": Regle(sans, lecture_libre),

@@ -407,3 +407,39 @@ def test_parcours_national(page, serveur, demo_password):
         ligne_commune.get("Commune") == "Cancale" or "35049" in ligne_commune.values()
         for ligne_commune in lignes
     )
+
+
+# --- Visiteur : pages légales depuis le pied de page, puis le mode sombre ------------------------------
+
+
+def test_parcours_pages_legales_et_mode_sombre(page, serveur):
+    parcours = Parcours("public")
+    page.goto(f"{serveur}/connexion/")
+    pied = page.locator("footer")
+    for libelle, titre in [
+        ("Plan du site", "Plan du site"),
+        ("Accessibilité : non conforme", "Déclaration d’accessibilité"),
+        ("Mentions légales", "Mentions légales"),
+        ("Données personnelles", "Données personnelles"),
+        ("Gestion des cookies", "Gestion des cookies"),
+        ("Aide", "Aide"),
+    ]:
+        pied.get_by_role("link", name=libelle, exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_have_text(titre)
+        parcours.etape(page, titre)
+
+    # Paramètres d'affichage du DSFR, au clavier : le thème sombre s'applique et reste d'une page à l'autre.
+    bouton = pied.get_by_role("button", name="Paramètres d’affichage")
+    bouton.focus()
+    page.keyboard.press("Enter")
+    fenetre = page.get_by_role("dialog", name="Paramètres d’affichage")
+    expect(fenetre).to_be_visible()
+    fenetre.get_by_text("Thème sombre").click()
+    expect(page.locator("html")).to_have_attribute("data-fr-theme", "dark")
+    fenetre.get_by_role("button", name="Fermer").click()
+    page.goto(f"{serveur}/une-page-qui-n-existe-pas/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page introuvable")
+    expect(page.locator("html")).to_have_attribute("data-fr-theme", "dark")
+    fond = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert fond != "rgb(255, 255, 255)", fond
+    parcours.etape(page, "page introuvable en mode sombre")

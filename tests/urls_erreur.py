@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from pvd.urls import handler500, urlpatterns  # noqa: F401 (handler500 est lu sur ce module)
+from pvd.urls import handler400, handler403, handler404, handler500, urlpatterns  # noqa: F401 (lus sur ce module)
 
 
 def vue_en_panne(request):
