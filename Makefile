@@ -11,7 +11,7 @@ PORT ?= 8000
 DONNEES ?= demo
 # Paquets système : ceux qu'il faut pour faire tourner le produit (WeasyPrint), puis ceux des tests seulement.
 APT_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-APT_TEST := chromium poppler-utils docker-compose nodejs npm
+APT_TEST := chromium poppler-utils docker-compose
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # apt attend le verrou de dpkg (une autre installation en cours) au lieu d'échouer aussitôt.
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -q -o DPkg::Lock::Timeout=600
@@ -48,9 +48,14 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[test]"
 	touch $@
 
+## Node.js et npm (tests seulement) : ceux de la machine s'ils existent, sinon ceux de Debian.
+.PHONY: node
+node:
+	@command -v npm >/dev/null || { echo "▸ Node.js et npm pour les tests (1 min)…"; $(APT) update; $(APT) install -y nodejs npm; }
+
 ## Fournisseur OpenID Connect local des tests ProConnect (Node.js, paquet npm oidc-provider, versions figées).
 OIDC_DIR := tests/oidc
-$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json | system-test
+$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json | node
 	@npm ci --prefix $(OIDC_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
@@ -58,7 +63,7 @@ oidc: $(OIDC_DIR)/node_modules/.installed
 
 ## Dépendances JavaScript des tests navigateur : axe-core (contrôle d'accessibilité des parcours, version figée).
 NAVIGATEUR_DIR := tests/navigateur
-$(NAVIGATEUR_DIR)/node_modules/.installed: $(NAVIGATEUR_DIR)/package.json $(NAVIGATEUR_DIR)/package-lock.json | system-test
+$(NAVIGATEUR_DIR)/node_modules/.installed: $(NAVIGATEUR_DIR)/package.json $(NAVIGATEUR_DIR)/package-lock.json | node
 	@npm ci --prefix $(NAVIGATEUR_DIR) --no-audit --no-fund --loglevel=error
 	touch $@
 
