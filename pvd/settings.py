@@ -112,12 +112,13 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # verrouillage après échecs répétés
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Après AXES_FAILURE_LIMIT échecs pour un même identifiant depuis une même adresse, connexion bloquée
-# pendant AXES_COOLOFF_MINUTES minutes.
+# Après AXES_FAILURE_LIMIT échecs pour un même identifiant, d'où qu'ils viennent (une attaque répartie sur
+# plusieurs adresses compte aussi), connexion de ce compte bloquée pendant AXES_COOLOFF_MINUTES minutes.
+# Pas de blocage par adresse seule : les agents d'une préfecture sortent souvent par la même adresse.
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "comptes.views.connexion_verrouillee"
 AXES_USERNAME_FORM_FIELD = "username"

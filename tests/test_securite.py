@@ -78,6 +78,24 @@ def test_blocage_apres_echecs_repetes(client, demo_password):
     assert client.post(url, {"username": "demo-national", "password": demo_password}).status_code == 302
 
 
+def test_blocage_d_un_compte_attaque_depuis_plusieurs_adresses(client, demo_password):
+    """Des échecs répartis sur autant d'adresses que d'essais bloquent quand même le compte ; la même
+    adresse reste libre pour un autre compte (pas de blocage par adresse seule)."""
+    url = reverse("login")
+    for numero in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            url, {"username": "demo-region", "password": "mauvais"}, REMOTE_ADDR=f"203.0.113.{numero}"
+        )
+    reponse = client.post(
+        url, {"username": "demo-region", "password": demo_password}, REMOTE_ADDR="198.51.100.7"
+    )
+    assert reponse.status_code == 429
+    autre = client.post(
+        url, {"username": "demo-national", "password": demo_password}, REMOTE_ADDR="203.0.113.0"
+    )
+    assert autre.status_code == 302
+
+
 def test_cookies_et_session(settings):
     assert settings.SESSION_COOKIE_HTTPONLY
     assert settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
