@@ -3,6 +3,8 @@ from django.template.response import TemplateResponse
 
 from api.models import JetonApi
 from api.services import jeton_api_creer
+from comptes.models import TypeEvenement
+from comptes.securite import evenement_securite_enregistrer
 
 
 @admin.register(JetonApi)
@@ -25,6 +27,12 @@ class JetonApiAdmin(admin.ModelAdmin):
         # Création : le service tire le jeton et n'en garde que l'empreinte.
         jeton, clair = jeton_api_creer(partenaire=form.cleaned_data["partenaire"])
         obj.pk, obj.jeton_clair = jeton.pk, clair
+        evenement_securite_enregistrer(
+            type=TypeEvenement.JETON_API_CREE,
+            request=request,
+            user=request.user,
+            detail=f"jeton {jeton.prefixe}… pour « {jeton.partenaire} »",
+        )
         obj.refresh_from_db()
 
     def response_add(self, request, obj, post_url_continue=None):

@@ -6,6 +6,8 @@ from rest_framework.authentication import BaseAuthentication
 
 from api.models import JetonApi
 from api.services import jeton_api_noter_usage
+from comptes.models import TypeEvenement
+from comptes.securite import evenement_securite_enregistrer
 
 MESSAGE_NON_AUTHENTIFIE = (
     "Authentification requise : fournissez un jeton d’API dans l’en-tête « Authorization: Bearer <jeton> », "
@@ -51,7 +53,13 @@ class JetonApiAuthentication(BaseAuthentication):
         jeton = JetonApi.objects.par_jeton(morceaux[1])
         if jeton is None:
             raise exceptions.AuthenticationFailed(MESSAGE_JETON_INVALIDE)
-        jeton_api_noter_usage(jeton=jeton)
+        if jeton_api_noter_usage(jeton=jeton):  # au plus une trace par minute et par jeton
+            evenement_securite_enregistrer(
+                type=TypeEvenement.JETON_API_UTILISE,
+                request=request,
+                username=f"partenaire:{jeton.partenaire}",
+                detail=f"jeton {jeton.prefixe}… : {request.method} {request.path}",
+            )
         return Partenaire(jeton), jeton
 
     def authenticate_header(self, request):

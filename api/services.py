@@ -23,9 +23,11 @@ def jeton_api_creer(*, partenaire):
 
 
 def jeton_api_noter_usage(*, jeton, maintenant=None):
-    """Date le dernier usage du jeton (au plus une écriture par minute et par jeton)."""
+    """Date le dernier usage du jeton (au plus une écriture par minute et par jeton) ; renvoie vrai si elle
+    a été écrite."""
     maintenant = maintenant or timezone.now()
     if jeton.last_used_at and maintenant - jeton.last_used_at < INTERVALLE_DERNIER_USAGE:
-        return
+        return False
     JetonApi.objects.filter(pk=jeton.pk).update(last_used_at=maintenant)
     jeton.last_used_at = maintenant
+    return True

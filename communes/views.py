@@ -22,6 +22,8 @@ from communes.querysets import mois_apres
 from communes.services import ConflitEdition, objet_supprimer, suivi_enregistrer
 from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
+from comptes.models import TypeEvenement
+from comptes.securite import evenement_securite_enregistrer
 from pvd.breadcrumbs import breadcrumb_for
 from tableau.models import VersionDepartement
 from territoires.models import Commune, Departement, alphabetique
@@ -402,6 +404,12 @@ class ImportView(FormView):
         )
         if rapport.applique:
             messages.success(self.request, f"{len(rapport.communes)} commune(s) mises à jour.")
+            evenement_securite_enregistrer(
+                type=TypeEvenement.IMPORT,
+                request=self.request,
+                user=self.request.user,
+                detail=f"{form.cleaned_data['fichier'].name} : {len(rapport.communes)} commune(s) mises à jour",
+            )
         return self.render_to_response(self.get_context_data(form=form, rapport=rapport))
 
     def get_context_data(self, **kwargs):

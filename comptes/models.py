@@ -93,3 +93,40 @@ def territory_q(user, *, region_path, departement_path):
     if user.role == Role.DEPARTEMENTAL and user.departement_id and departement_path:
         return Q(**{departement_path: user.departement_id})
     return Q(pk__in=[])
+
+
+class TypeEvenement(models.TextChoices):
+    CONNEXION = "connexion", "Connexion"
+    ECHEC_CONNEXION = "echec_connexion", "Échec de connexion"
+    BLOCAGE = "blocage", "Compte bloqué après des échecs"
+    ROLE_TERRITOIRE = "role_territoire", "Rôle ou territoire modifié"
+    IMPORT = "import", "Import de données"
+    JETON_API_CREE = "jeton_api_cree", "Jeton d’API créé"
+    JETON_API_UTILISE = "jeton_api_utilise", "Jeton d’API utilisé"
+
+
+class EvenementSecurite(models.Model):
+    """Journal des événements de sécurité (qui, d'où, quand, quoi), gardé SECURITE_CONSERVATION_JOURS jours
+    et écrit aussi dans les journaux (logger pvd.securite)."""
+
+    created_at = models.DateTimeField("date", auto_now_add=True, db_index=True)
+    type = models.CharField("événement", max_length=30, choices=TypeEvenement.choices, db_index=True)
+    user = models.ForeignKey(
+        "comptes.User",
+        verbose_name="compte",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    username = models.CharField("identifiant", max_length=150, blank=True, db_index=True)
+    adresse_ip = models.GenericIPAddressField("adresse IP", null=True, blank=True)
+    detail = models.CharField("détail", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "événement de sécurité"
+        verbose_name_plural = "événements de sécurité"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_type_display()} — {self.username or 'inconnu'}"

@@ -259,6 +259,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("GENERATIONS_REPRISE_S", default=60.0),
     },
 }
+# Journal de sécurité (comptes.EvenementSecurite) : durée de conservation, purge chaque nuit par beat.
+SECURITE_CONSERVATION_JOURS = env.int("SECURITE_CONSERVATION_JOURS", default=365)
+CELERY_BEAT_SCHEDULE["evenements-securite-purger"] = {
+    "task": "comptes.evenements_securite_purger_task",
+    "schedule": crontab(hour=3, minute=30),
+}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
