@@ -88,6 +88,9 @@ var:
 run: system-run $(VENV)/.installed .env | var
 	@$(PY) manage.py preparer_demo $(if $(filter officielles,$(DONNEES)),--officielles)
 	echo "▸ Démarrage de web, worker et beat (quelques secondes)…"
+	# Démonstration : second facteur proposé à tous, exigé de personne (DOUBLE_FACTEUR_ROLES=administrateur,national
+	# pour l'exiger comme en production).
+	export DOUBLE_FACTEUR_ROLES=$${DOUBLE_FACTEUR_ROLES-}
 	export STATIC_FROM_FINDERS=true HOST=$(HOST) WEB_CONCURRENCY=$${WEB_CONCURRENCY:-2} \
 	  MAKE_RUN_DEBUT=$(MAKE_RUN_DEBUT) PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 	exec $(PY) scripts/demarrer.py --url http://$(HOST):$(PORT)/ \

@@ -44,6 +44,7 @@ def environnement(url_base):
         "SECRET_KEY": os.environ.get("SECRET_KEY", "banc-seulement"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
         "HTTPS": "false",
+        "DOUBLE_FACTEUR_ROLES": "",  # les agents mesurés se connectent par mot de passe seul
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",

@@ -109,6 +109,7 @@ def main():
         "DEBUG": "false",
         "HTTPS": "false",
         "AXES_ENABLED": "false",
+        "DOUBLE_FACTEUR_ROLES": "",  # les agents mesurés se connectent par mot de passe seul
         "LOG_LEVEL": "WARNING",
         "VAR_DIR": str(RACINE / "var" / "charge"),
     }

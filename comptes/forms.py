@@ -22,3 +22,15 @@ class PreferencesForm(DsfrBaseForm, forms.ModelForm):
     class Meta:
         model = User
         fields = ["rappels_actifs"]
+
+
+class CodeForm(DsfrBaseForm):
+    code = forms.CharField(
+        label="Code à 6 chiffres",
+        help_text="Affiché par votre application d’authentification ; ou l’un de vos codes de secours (8 chiffres).",
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+        error_messages={"required": "Saisissez le code affiché par votre application."},
+    )

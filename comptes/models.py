@@ -26,6 +26,12 @@ class User(AbstractUser):
         related_name="users",
         help_text="Obligatoire pour un compte départemental.",
     )
+    double_facteur_actif = models.BooleanField(
+        "second facteur activé",
+        default=False,
+        editable=False,
+        help_text="Application d’authentification confirmée : un code est demandé à chaque connexion.",
+    )
     rappels_actifs = models.BooleanField(
         "recevoir les rappels par e-mail",
         default=True,
@@ -103,6 +109,9 @@ class TypeEvenement(models.TextChoices):
     IMPORT = "import", "Import de données"
     JETON_API_CREE = "jeton_api_cree", "Jeton d’API créé"
     JETON_API_UTILISE = "jeton_api_utilise", "Jeton d’API utilisé"
+    DOUBLE_FACTEUR_ACTIVE = "double_facteur_active", "Second facteur activé"
+    DOUBLE_FACTEUR_ECHEC = "double_facteur_echec", "Code de second facteur refusé"
+    CODE_SECOURS_UTILISE = "code_secours_utilise", "Code de secours utilisé"
 
 
 class EvenementSecurite(models.Model):

@@ -10,10 +10,12 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import FormView
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
-from comptes.forms import ConnexionForm, PreferencesForm
+from comptes import double_facteur
+from comptes.forms import CodeForm, ConnexionForm, PreferencesForm
 from comptes.proconnect import proconnect_logout_url
 from comptes.services import preferences_enregistrer
 
@@ -125,3 +127,89 @@ def connexion_verrouillee(request, *args, **kwargs):
         {"title": "Connexion bloquée", "minutes": minutes},
         status=429,
     )
+
+
+def _suite(request):
+    """La page demandée avant le second facteur (même site seulement), sinon l'accueil."""
+    suite = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        suite, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return suite
+    return reverse("accueil")
+
+
+class VerificationView(FormView):
+    """Deuxième étape de la connexion d'un compte qui a activé son second facteur."""
+
+    form_class = CodeForm
+    template_name = "comptes/verification.html"
+    extra_context = {"title": "Vérification en deux étapes"}
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_verified() or not double_facteur.est_active(request.user):
+            return HttpResponseRedirect(_suite(request))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(suite=_suite(self.request), **kwargs)
+
+    def form_valid(self, form):
+        if double_facteur.double_facteur_verifier(request=self.request, code=form.cleaned_data["code"]):
+            return HttpResponseRedirect(_suite(self.request))
+        form.add_error(
+            "code", "Code incorrect ou expiré. Saisissez le code affiché maintenant par l’application."
+        )
+        return self.form_invalid(form)
+
+
+class DoubleFacteurView(FormView):
+    """Activer le second facteur (QR code, clé, premier code), puis voir ses codes de secours une fois ;
+    un compte déjà protégé y régénère ses codes de secours."""
+
+    plan_du_site = "Second facteur d’authentification"
+
+    form_class = CodeForm
+    template_name = "comptes/double_facteur.html"
+    extra_context = {"title": "Second facteur d’authentification"}
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        contexte = {
+            "actif": double_facteur.est_active(user),
+            "exige": double_facteur.est_exige(user),
+            "suite": _suite(self.request),
+        }
+        if contexte["actif"]:
+            contexte["codes_restants"] = double_facteur.codes_secours_restants(user)
+        else:
+            appareil = double_facteur.appareil_a_confirmer(user)
+            contexte.update(
+                qr_code=double_facteur.qr_code_svg(appareil), cle=double_facteur.cle_lisible(appareil)
+            )
+        return super().get_context_data(**contexte, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if double_facteur.est_active(request.user):
+            if not request.user.is_verified():
+                return HttpResponseRedirect(reverse("verification"))
+            codes = double_facteur.codes_secours_regenerer(request=request)
+            return self._codes(codes)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        codes = double_facteur.double_facteur_activer(request=self.request, code=form.cleaned_data["code"])
+        if codes is None:
+            form.add_error(
+                "code",
+                "Code incorrect. Vérifiez l’heure de votre téléphone et saisissez le code affiché maintenant.",
+            )
+            return self.form_invalid(form)
+        return self._codes(codes)
+
+    def _codes(self, codes):
+        return render(
+            self.request,
+            "comptes/codes_secours.html",
+            {"title": "Vos codes de secours", "codes": codes, "suite": _suite(self.request)},
+        )

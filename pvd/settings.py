@@ -36,6 +36,9 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "pvd",  # commandes d'exploitation (sauvegarder, restaurer)
     "comptes",
     "territoires",
@@ -61,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "comptes.middleware.DoubleFacteurMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -108,6 +113,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "comptes.User"
+# Second facteur (TOTP, django-otp) exigé de ces rôles à la connexion par mot de passe (ProConnect en est
+# dispensé) ; proposé aux autres (page « Mon compte »). Vide : exigé de personne (démonstration).
+DOUBLE_FACTEUR_ROLES = env.list("DOUBLE_FACTEUR_ROLES", default=["administrateur", "national"])
+OTP_TOTP_ISSUER = "PVD Suivi"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # verrouillage après échecs répétés
     "django.contrib.auth.backends.ModelBackend",

@@ -5,6 +5,9 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "tests-seulement-pas-un-secret")
 os.environ.setdefault("HTTPS", "false")
+# Second facteur exigé de personne par défaut : les tests qui en dépendent l'exigent eux-mêmes (settings), et la
+# fixture des parcours navigateur la réclame de son serveur (DOUBLE_FACTEUR_ROLES dans son environnement).
+os.environ.setdefault("DOUBLE_FACTEUR_ROLES", "")
 
 from pvd.settings import *  # noqa: E402,F403
 from pvd.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR  # noqa: E402

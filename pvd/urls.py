@@ -15,7 +15,9 @@ urlpatterns = [
     path(
         "connexion/proconnect/retour/", comptes_views.ProConnectRetourView.as_view(), name="proconnect-retour"
     ),
+    path("connexion/code/", comptes_views.VerificationView.as_view(), name="verification"),
     path("compte/", comptes_views.CompteView.as_view(), name="compte"),
+    path("compte/double-facteur/", comptes_views.DoubleFacteurView.as_view(), name="double_facteur"),
     path("rappels/", include("rappels.urls")),
     path("communes/", include("communes.urls")),
     path("clubs/", include("clubs.urls")),

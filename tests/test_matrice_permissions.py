@@ -174,6 +174,10 @@ MATRICE = {
     "proconnect": Regle(sans, publique(404)),  # ProConnect non configuré dans les tests
     "proconnect-retour": Regle(sans, publique(404)),
     "sante": Regle(sans, publique(200, 503, post=[405])),  # 503 : pas de worker pendant ce test
+    # Second facteur : l'activer (formulaire ; POST vide → le formulaire et son erreur) ; la vérification
+    # renvoie à la page demandée un compte qui ne l'a pas activé.
+    "double_facteur": Regle(sans, lambda r, t, m: {302} if r == "anonyme" else {200}),
+    "verification": Regle(sans, lambda r, t, m: {302}),
     # Pages légales et d'aide : publiques, en lecture seule.
     **{
         nom: Regle(sans, publique(200, post=[405]))
@@ -483,3 +487,27 @@ def test_matrice(client, objets, nom):
                 if nom == "logout" and methode == "POST" and role != "anonyme":
                     client.force_login(User.objects.get(username=role))
     assert not ecarts, "\n".join(ecarts)
+
+
+@pytest.mark.parametrize("role", ["demo-admin", "demo-national"])
+def test_sans_second_facteur_aucune_page_n_est_ouverte(client, objets, settings, role):
+    """Second facteur exigé (réglage de production) : un compte administrateur ou national connecté par mot
+    de passe seul est renvoyé vers l'activation du second facteur depuis chaque URL du produit, en GET comme
+    en POST, sauf les pages qui doivent lui rester ouvertes (déconnexion, second facteur, pages légales)."""
+    from comptes.middleware import CHEMINS_LIBRES
+
+    settings.DOUBLE_FACTEUR_ROLES = ["administrateur", "national"]
+    client.force_login(User.objects.get(username=role))
+    ecarts, verifiees = [], 0
+    for nom, regle in sorted(MATRICE.items()):
+        url = reverse(nom, kwargs=regle.kwargs(objets, PROPRE))
+        if url.startswith(CHEMINS_LIBRES):
+            continue
+        for methode in ("GET", "POST"):
+            reponse = client.get(url) if methode == "GET" else client.post(url, {})
+            verifiees += 1
+            if reponse.status_code != 302 or not reponse.url.startswith(reverse("double_facteur")):
+                ecarts.append(f"{methode} {url} → {reponse.status_code} {reponse.get('Location', '')}")
+    assert not ecarts, "\n".join(ecarts)
+    assert verifiees >= len(MATRICE)  # la quasi-totalité des URL, deux méthodes chacune
+    assert client.get(reverse("admin:index")).url.startswith(reverse("double_facteur"))

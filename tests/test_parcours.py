@@ -443,3 +443,53 @@ def test_parcours_pages_legales_et_mode_sombre(page, serveur):
     fond = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert fond != "rgb(255, 255, 255)", fond
     parcours.etape(page, "page introuvable en mode sombre")
+
+
+# --- Administrateur : second facteur exigé, comme en production ---------------------------------------
+
+
+@pytest.fixture
+def serveur_double_facteur(django_db_setup, django_db_blocker, tmp_path):
+    """Un serveur qui exige le second facteur des administrateurs et nationaux, et un administrateur neuf
+    (supprimé à la fin : les autres tests gardent les comptes de démonstration sans second facteur)."""
+    from comptes.models import User
+    from tests.conftest import gunicorn, process_env
+
+    with django_db_blocker.unblock():
+        User.objects.filter(username="admin-2fa").delete()
+        User.objects.create_user(
+            "admin-2fa", password="Un-mot-de-passe-2fa!", role="administrateur", is_staff=True, is_superuser=True
+        )
+        connection.close()
+    env = process_env(CONN_MAX_AGE="0", DOUBLE_FACTEUR_ROLES="administrateur,national")
+    with gunicorn(env, tmp_path) as url:
+        yield url
+    with django_db_blocker.unblock():
+        User.objects.filter(username="admin-2fa").delete()
+        connection.close()
+
+
+def test_parcours_second_facteur_de_l_administrateur(page, serveur_double_facteur, django_db_blocker):
+    import base64
+
+    from django_otp.oath import totp
+
+    serveur = serveur_double_facteur
+    parcours = Parcours("double-facteur")
+    se_connecter(page, serveur, "admin-2fa", "Un-mot-de-passe-2fa!", parcours)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Second facteur d’authentification")
+    expect(page.get_by_text("Étape obligatoire pour votre compte")).to_be_visible()
+    expect(page.locator(".pvd-qr-code svg")).to_be_visible()
+    parcours.etape(page, "activation du second facteur")
+    # Ce que ferait l'application du téléphone : la clé affichée donne le code du moment.
+    cle = page.locator("#cle-totp").inner_text().replace(" ", "")
+    code = totp(base64.b32decode(cle + "=" * (-len(cle) % 8)))
+    page.get_by_role("textbox", name="Code à 6 chiffres").fill(f"{code:06d}")
+    page.get_by_role("button", name="Activer le second facteur").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vos codes de secours")
+    expect(page.locator("#codes-secours li")).to_have_count(10)
+    parcours.etape(page, "codes de secours")
+    page.get_by_role("link", name="Continuer").click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Vos codes de secours")
+    page.goto(f"{serveur}/admin/")
+    expect(page).to_have_title(re.compile("administration"))
