@@ -156,4 +156,7 @@ def test_apres_un_code_faux_les_essais_sont_freines(settings, demo_password):
     assert "Code incorrect" in refus.content.decode()
     appareil.refresh_from_db()
     # L'essai pendant le délai n'est même pas compté : il est refusé d'office.
-    assert appareil.throttling_failure_count == 1 and not User.objects.get(username="demo-admin").double_facteur_actif
+    assert (
+        appareil.throttling_failure_count == 1
+        and not User.objects.get(username="demo-admin").double_facteur_actif
+    )

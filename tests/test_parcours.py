@@ -458,7 +458,11 @@ def serveur_double_facteur(django_db_setup, django_db_blocker, tmp_path):
     with django_db_blocker.unblock():
         User.objects.filter(username="admin-2fa").delete()
         User.objects.create_user(
-            "admin-2fa", password="Un-mot-de-passe-2fa!", role="administrateur", is_staff=True, is_superuser=True
+            "admin-2fa",
+            password="Un-mot-de-passe-2fa!",
+            role="administrateur",
+            is_staff=True,
+            is_superuser=True,
         )
         connection.close()
     env = process_env(CONN_MAX_AGE="0", DOUBLE_FACTEUR_ROLES="administrateur,national")
