@@ -230,6 +230,12 @@ class Convention(Provenance, Versioned):
         "vaut ORT", default=False, help_text="La convention-cadre vaut convention d’ORT."
     )
     commentaire = models.TextField("commentaire", blank=True)
+    date_liste_ecartee = models.DateField(
+        "date de la liste PVD écartée",
+        null=True,
+        blank=True,
+        help_text="Date d’adhésion proposée par la liste PVD que la préfecture a choisi de ne pas retenir.",
+    )
 
     history = HistoricalRecords(excluded_fields=["version"])
 

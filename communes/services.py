@@ -142,7 +142,7 @@ def suivi_initialiser(*, liste, orts, source_ort, bilan):
             if convention.a_confirmer:
                 convention.date_signature, convention.source = date, source
                 adhesions_a_modifier.append(convention)
-            else:
+            elif convention.date_liste_ecartee != date:
                 proposees += 1
     _creer(adhesions_a_creer, Convention)
     _modifier(adhesions_a_modifier, Convention, ["date_signature", "source"])
@@ -266,6 +266,21 @@ def adhesion_date_liste_retenir(*, convention, date, source, user, version):
     actuel.version += 1
     actuel._history_user = user
     actuel._change_reason = f"Date de la {source} retenue par la préfecture"
+    actuel.save()
+    return actuel
+
+
+@transaction.atomic
+def adhesion_date_liste_ecarter(*, convention, date, source, user, version):
+    """Le département garde sa date d'adhésion : la date que propose la liste PVD n'est plus proposée (une
+    autre date d'une liste suivante le sera)."""
+    actuel = Convention.objects.select_for_update().get(pk=convention.pk)
+    if actuel.version != version:
+        raise ConflitEdition(actuel)
+    actuel.date_liste_ecartee = date
+    actuel.version += 1
+    actuel._history_user = user
+    actuel._change_reason = f"Date de la {source} écartée par la préfecture (date enregistrée gardée)"
     actuel.save()
     return actuel
 

@@ -22,6 +22,7 @@ from communes.models import Action, Avenant, ChefDeProjet, Convention, Financeme
 from communes.querysets import mois_apres
 from communes.services import (
     ConflitEdition,
+    adhesion_date_liste_ecarter,
     adhesion_date_liste_retenir,
     cadre_ort_confirmer,
     objet_supprimer,
@@ -168,6 +169,7 @@ class CommuneDetailView(DetailView):
             and not adhesion.a_confirmer
             and commune.date_adhesion_liste
             and adhesion.date_signature != commune.date_adhesion_liste
+            and adhesion.date_liste_ecartee != commune.date_adhesion_liste
         ):
             dernier = ChargementListe.objects.order_by("-charge_le", "-pk").first()
             proposition = {
@@ -442,6 +444,7 @@ class ConfirmationView(SuiviEditView):
         "ort": ("ort", "l’ORT"),
         "cadre-ort": ("conventions", "la convention-cadre valant ORT"),
         "adhesion-liste": ("conventions", "la date d’adhésion de la liste PVD"),
+        "adhesion-garder": ("conventions", "la date d’adhésion enregistrée"),
     }
 
     def get_object(self):
@@ -462,7 +465,7 @@ class ConfirmationView(SuiviEditView):
             objet = Convention.objects.filter(territoire=self.territoire, type=type_convention).first()
         if objet is None:
             raise Http404
-        if quoi == "adhesion-liste":
+        if quoi in ("adhesion-liste", "adhesion-garder"):
             self.proposition = CommuneDetailView.provenance_context(self.commune, objet)[
                 "adhesion_liste_proposee"
             ]
@@ -481,6 +484,14 @@ class ConfirmationView(SuiviEditView):
         try:
             if self.kwargs["quoi"] == "cadre-ort":
                 cadre_ort_confirmer(territoire=self.territoire, user=self.request.user)
+            elif self.kwargs["quoi"] == "adhesion-garder":
+                adhesion_date_liste_ecarter(
+                    convention=self.object,
+                    date=self.proposition["date"],
+                    source=self.proposition["source"],
+                    user=self.request.user,
+                    version=form.cleaned_data["version"],
+                )
             elif self.kwargs["quoi"] == "adhesion-liste":
                 adhesion_date_liste_retenir(
                     convention=self.object,
@@ -498,7 +509,12 @@ class ConfirmationView(SuiviEditView):
                 self.request, "Cet élément a été modifié entre-temps : vérifiez-le avant de confirmer."
             )
             return redirect(self.get_success_url())
-        messages.success(self.request, f"{capfirst(self.libelle)} : valeur confirmée.")
+        messages.success(
+            self.request,
+            "Date d’adhésion enregistrée gardée."
+            if self.kwargs["quoi"] == "adhesion-garder"
+            else f"{capfirst(self.libelle)} : valeur confirmée.",
+        )
         return redirect(self.get_success_url())
 
     def get_context_data(self, **kwargs):

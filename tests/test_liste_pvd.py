@@ -179,7 +179,7 @@ def test_les_dates_de_la_nouvelle_liste_sont_appliquees_ou_proposees():
     communs = sorted(set(avant) & set(apres))
     ajoutees = [c for c in communs if avant[c][1] is None and apres[c][1]]
     corrigees = [c for c in communs if avant[c][1] and apres[c][1] and avant[c][1] != apres[c][1]]
-    assert ajoutees and len(corrigees) >= 2
+    assert ajoutees and len(corrigees) >= 3
 
     charger(CSV_2023)
     # Une instance qui ne connaissait que la liste 2023-10 : pas de date, pas de convention d'adhésion.
@@ -192,13 +192,12 @@ def test_les_dates_de_la_nouvelle_liste_sont_appliquees_ou_proposees():
     assert adhesion.a_confirmer and adhesion.date_signature == avant[confirmee.code_insee][1]
     moi = agent(confirmee.departement_id)
     client = connecte(moi)
-    assert (
-        client.post(
-            reverse("communes:confirmer", args=[confirmee.code_insee, "adhesion"]),
-            {"version": adhesion.version},
-        ).status_code
-        == 302
-    )
+    gardee = Commune.objects.get(code_insee=corrigees[2])
+    client_gardee = connecte(agent(gardee.departement_id, username="agent-gardee"))
+    for commune, c in ((confirmee, client), (gardee, client_gardee)):
+        convention = Convention.objects.get(territoire=commune.territoire, type=TypeConvention.ADHESION)
+        url = reverse("communes:confirmer", args=[commune.code_insee, "adhesion"])
+        assert c.post(url, {"version": convention.version}).status_code == 302
 
     sortie = charger(CSV_2024)
 
@@ -245,6 +244,23 @@ def test_les_dates_de_la_nouvelle_liste_sont_appliquees_ou_proposees():
     assert (
         "Date proposée"
         not in client.get(reverse("communes:detail", args=[confirmee.code_insee])).content.decode()
+    )
+
+    # Garder la date enregistrée : la date de la liste n'est plus proposée.
+    convention = Convention.objects.get(territoire=gardee.territoire, type=TypeConvention.ADHESION)
+    fiche = reverse("communes:detail", args=[gardee.code_insee])
+    assert "Date proposée" in client_gardee.get(fiche).content.decode()
+    url = reverse("communes:confirmer", args=[gardee.code_insee, "adhesion-garder"])
+    assert client_gardee.post(url, {"version": convention.version}).status_code == 302
+    convention.refresh_from_db()
+    assert convention.date_signature == avant[gardee.code_insee][1]
+    assert convention.date_liste_ecartee == apres[gardee.code_insee][1]
+    assert "Date proposée" not in client_gardee.get(fiche).content.decode()
+    raisons = [
+        e.raison for e in historique_territoire(gardee.territoire) if e.objet == "Convention d’adhésion"
+    ]
+    assert (
+        raisons[0] == "Date de la liste PVD ANCT 2024-08 écartée par la préfecture (date enregistrée gardée)"
     )
 
 

@@ -129,5 +129,15 @@ class Migration(migrations.Migration):
             name='date_signature',
             field=models.DateField(blank=True, help_text='Vide si l’ORT est signée mais que sa date n’est pas connue.', null=True, validators=[communes.models.pas_dans_le_futur], verbose_name='date de signature'),
         ),
+        migrations.AddField(
+            model_name='convention',
+            name='date_liste_ecartee',
+            field=models.DateField(blank=True, help_text='Date d’adhésion proposée par la liste PVD que la préfecture a choisi de ne pas retenir.', null=True, verbose_name='date de la liste PVD écartée'),
+        ),
+        migrations.AddField(
+            model_name='historicalconvention',
+            name='date_liste_ecartee',
+            field=models.DateField(blank=True, help_text='Date d’adhésion proposée par la liste PVD que la préfecture a choisi de ne pas retenir.', null=True, verbose_name='date de la liste PVD écartée'),
+        ),
         migrations.RunPython(reprises_marquer, migrations.RunPython.noop),
     ]
