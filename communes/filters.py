@@ -7,7 +7,7 @@ from django_filters.fields import ModelChoiceField, ModelChoiceIterator
 from dsfr.forms import DsfrBaseForm
 
 from communes.constants import Phase, StatutChefDeProjet
-from territoires.models import Commune, Departement, Epci
+from territoires.models import PVD, SORTIE, Commune, Departement, Epci
 
 OUI_NON = [("true", "Oui"), ("false", "Non")]
 
@@ -58,7 +58,18 @@ class ChoixRapideFilter(django_filters.ModelChoiceFilter):
     field_class = ChampChoixRapide
 
 
+LISTE_EN_VIGUEUR, LISTE_SORTIES, LISTE_TOUTES = "en_vigueur", "sorties", "toutes"
+CHOIX_LISTE = [
+    (LISTE_EN_VIGUEUR, "Dans la liste en vigueur"),
+    (LISTE_SORTIES, "Sorties de la liste"),
+    (LISTE_TOUTES, "Toutes (dans la liste et sorties)"),
+]
+
+
 class CommuneFilter(django_filters.FilterSet):
+    liste = django_filters.ChoiceFilter(
+        label="Liste PVD", choices=CHOIX_LISTE, empty_label=None, method="filtrer_liste"
+    )
     nom = django_filters.CharFilter(label="Nom de la commune", lookup_expr="icontains")
     departement = ChoixRapideFilter(
         label="Département",
@@ -86,6 +97,7 @@ class CommuneFilter(django_filters.FilterSet):
     class Meta:
         model = Commune
         fields = [
+            "liste",
             "nom",
             "departement",
             "epci",
@@ -101,8 +113,26 @@ class CommuneFilter(django_filters.FilterSet):
         # Les choix proposés se limitent au territoire de l'utilisateur.
         self.filters["departement"].queryset = Departement.objects.for_user(user)
         self.filters["epci"].queryset = Epci.objects.filter(
-            Exists(Commune.objects.for_user(user).pvd().filter(epci=OuterRef("pk")))
+            Exists(Commune.objects.for_user(user).pvd_et_sorties().filter(epci=OuterRef("pk")))
         )
+
+    @property
+    def qs(self):
+        # Sans choix (ou sans filtre du tout), la liste en vigueur : les communes sorties ne s'affichent que si
+        # on les demande.
+        if not hasattr(self, "_qs"):
+            qs = super().qs
+            if not (self.is_bound and self.is_valid() and self.form.cleaned_data.get("liste")):
+                qs = qs.filter(PVD)
+            self._qs = qs
+        return self._qs
+
+    def filtrer_liste(self, queryset, name, value):
+        if value == LISTE_SORTIES:
+            return queryset.filter(SORTIE)
+        if value == LISTE_TOUTES:
+            return queryset
+        return queryset.filter(PVD)
 
     def filtrer_chef(self, queryset, name, value):
         return queryset.filter(chef_de_projet_statut=value)

@@ -33,6 +33,12 @@ class SuiviForm(DsfrBaseForm, forms.ModelForm):
         return Convention.objects.filter(territoire=self.territoire, type=TypeConvention.CADRE).first()
 
 
+class ConfirmationForm(DsfrBaseForm):
+    """Confirmation d'une valeur reprise d'un fichier officiel : la version lue, rien d'autre."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class AdhesionForm(SuiviForm):
     class Meta:
         model = Convention

@@ -28,6 +28,8 @@ CHAMPS_IGNORES = {
     "created_at",
     "risque_decided_by",
     "risque_decided_at",
+    "confirme_par",
+    "confirme_le",
     "departement",
     "epci",
 }

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -44,6 +45,41 @@ class Versioned(models.Model):
         abstract = True
 
 
+class Provenance(models.Model):
+    """Valeur reprise d'un fichier officiel : sa source et son millésime, « à confirmer » tant que le
+    département ne l'a pas confirmée ou corrigée (voir services.valeur_confirmer et suivi_enregistrer)."""
+
+    source = models.CharField(
+        "source",
+        max_length=100,
+        blank=True,
+        help_text="Fichier officiel d’où vient la valeur (ex. « liste ORT DGALN/ANCT 2024-09 ») ; "
+        "vide si la valeur a été saisie par une personne.",
+    )
+    a_confirmer = models.BooleanField(
+        "à confirmer",
+        default=False,
+        help_text="Valeur reprise d’un fichier officiel que le département n’a encore ni confirmée ni corrigée.",
+    )
+    confirme_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="confirmée par",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    confirme_le = models.DateTimeField("confirmée le", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_saisie(self):
+        """Saisie par une personne (et non reprise d'un fichier officiel)."""
+        return not self.source
+
+
 class Crte(models.Model):
     code = models.CharField("identifiant ANCT", max_length=30, primary_key=True)
     nom = models.CharField("nom", max_length=200)
@@ -76,6 +112,22 @@ class TerritoireQuerySet(models.QuerySet):
         from communes.querysets import suivi_annotations
 
         return self.annotate(**suivi_annotations(prefix=""))
+
+    def cadre_ort_propose(self):
+        """Les territoires dont la liste ORT laisse supposer une convention-cadre valant ORT que personne n'a
+        encore confirmée ni saisie : ORT reprise d'un fichier officiel, pas de convention-cadre, et une
+        adhésion signée au plus tard à la date de l'ORT (une ORT plus ancienne n'est pas la convention-cadre
+        PVD). Ces propositions ne comptent jamais comme des conventions-cadres signées."""
+        ort = Ort.objects.filter(territoire=OuterRef("pk")).exclude(source="")
+        adhesion = Convention.objects.filter(
+            territoire=OuterRef("pk"), type=TypeConvention.ADHESION, date_signature__isnull=False
+        )
+        return self.filter(
+            Exists(ort),
+            ~Exists(Convention.objects.filter(territoire=OuterRef("pk"), type=TypeConvention.CADRE)),
+            Exists(adhesion.filter(territoire__ort__date_signature__isnull=True))
+            | Exists(adhesion.filter(date_signature__lte=OuterRef("ort__date_signature"))),
+        )
 
 
 class Territoire(Versioned):
@@ -164,7 +216,7 @@ class Territoire(Versioned):
             )
 
 
-class Convention(Versioned):
+class Convention(Provenance, Versioned):
     territoire = models.ForeignKey(Territoire, on_delete=models.CASCADE, related_name="conventions")
     type = models.CharField("type", max_length=10, choices=TypeConvention.choices)
     date_signature = models.DateField(
@@ -178,6 +230,12 @@ class Convention(Versioned):
         "vaut ORT", default=False, help_text="La convention-cadre vaut convention d’ORT."
     )
     commentaire = models.TextField("commentaire", blank=True)
+    date_liste_ecartee = models.DateField(
+        "date de la liste PVD écartée",
+        null=True,
+        blank=True,
+        help_text="Date d’adhésion proposée par la liste PVD que la préfecture a choisi de ne pas retenir.",
+    )
 
     history = HistoricalRecords(excluded_fields=["version"])
 
@@ -218,9 +276,15 @@ class Avenant(Versioned):
         return f"Avenant du {self.date_signature:%d/%m/%Y}"
 
 
-class Ort(Versioned):
+class Ort(Provenance, Versioned):
     territoire = models.OneToOneField(Territoire, on_delete=models.CASCADE, related_name="ort")
-    date_signature = models.DateField("date de signature", validators=[pas_dans_le_futur])
+    date_signature = models.DateField(
+        "date de signature",
+        null=True,
+        blank=True,
+        validators=[pas_dans_le_futur],
+        help_text="Vide si l’ORT est signée mais que sa date n’est pas connue.",
+    )
     duree_annees = models.PositiveSmallIntegerField(
         "durée (années)", null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(30)]
     )
@@ -232,6 +296,8 @@ class Ort(Versioned):
         verbose_name_plural = "ORT"
 
     def __str__(self):
+        if self.date_signature is None:
+            return "ORT signée, date inconnue"
         return f"ORT signée le {self.date_signature:%d/%m/%Y}"
 
 

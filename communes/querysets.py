@@ -52,7 +52,8 @@ def suivi_annotations(*, prefix, today=None):
     ref = OuterRef(prefix.rstrip("_") if prefix else "pk")
     conventions = Convention.objects.filter(territoire=ref)
     adhesion = conventions.filter(type=TypeConvention.ADHESION, date_signature__isnull=False)
-    cadre = conventions.filter(type=TypeConvention.CADRE)
+    # Une convention-cadre proposée par la liste ORT et pas encore confirmée n'est pas un fait saisi.
+    cadre = conventions.filter(type=TypeConvention.CADRE, a_confirmer=False)
     cadre_signee = cadre.filter(date_signature__isnull=False)
     actions = Action.objects.filter(territoire=ref)
     engagees = actions.filter(statut__in=STATUTS_ENGAGES)
@@ -153,7 +154,10 @@ def indicateurs_agreges(queryset, *, chemin):
     }
     return (
         queryset.alias(
-            communes_pvd=FilteredRelation(chemin, condition=Q(**{f"{chemin}__id_pvd__isnull": False}))
+            communes_pvd=FilteredRelation(
+                chemin,
+                condition=Q(**{f"{chemin}__id_pvd__isnull": False, f"{chemin}__sortie_liste__isnull": True}),
+            )
         )
         .alias(**{nom: annotations[nom] for nom in INDICATEURS_PUBLICS})
         .annotate(**comptes)

@@ -77,11 +77,18 @@ class CommuneTable(tables.Table):
         return queryset.order_by(ordre.desc() if is_descending else ordre.asc(), alphabetique("nom")), True
 
     def render_nom(self, value, record):
-        return format_html(
+        lien = format_html(
             '<a href="{}">{}</a><br><span class="fr-text--xs fr-mb-0">{}</span>',
             reverse("communes:detail", args=[record.code_insee]),
             value,
             record.code_insee,
+        )
+        if record.sortie_liste_id is None:
+            return lien
+        return format_html(
+            '{}<br><p class="fr-badge fr-badge--sm fr-badge--warning">Sortie de la liste ({})</p>',
+            lien,
+            record.sortie_liste.millesime,
         )
 
     def render_phase(self, value):

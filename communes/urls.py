@@ -21,6 +21,7 @@ urlpatterns = [
         name="avenant",
     ),
     path("<str:code_insee>/ort/", views.OrtView.as_view(), name="ort"),
+    path("<str:code_insee>/confirmer/<str:quoi>/", views.ConfirmationView.as_view(), name="confirmer"),
     path("<str:code_insee>/chef-de-projet/", views.ChefDeProjetView.as_view(), name="chef_de_projet"),
     path("<str:code_insee>/crte/", views.CrteView.as_view(), name="crte"),
     path("<str:code_insee>/risque/", views.RisqueView.as_view(), name="risque"),

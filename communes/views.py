@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.views.generic import DetailView, FormView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -17,16 +18,24 @@ from communes.exports import communes_exporter
 from communes.filters import CommuneFilter
 from communes.historique import historique_territoire
 from communes.imports import COLONNES, statuts_importer
-from communes.models import Action, Avenant, ChefDeProjet, Convention, Financement, Ort
+from communes.models import Action, Avenant, ChefDeProjet, Convention, Financement, Ort, Territoire
 from communes.querysets import mois_apres
-from communes.services import ConflitEdition, objet_supprimer, suivi_enregistrer
+from communes.services import (
+    ConflitEdition,
+    adhesion_date_liste_ecarter,
+    adhesion_date_liste_retenir,
+    cadre_ort_confirmer,
+    objet_supprimer,
+    suivi_enregistrer,
+    valeur_confirmer,
+)
 from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
 from comptes.models import TypeEvenement
 from comptes.securite import evenement_securite_enregistrer
 from pvd.breadcrumbs import breadcrumb_for
 from tableau.models import VersionDepartement
-from territoires.models import Commune, Departement, alphabetique
+from territoires.models import ChargementListe, Commune, Departement, alphabetique
 
 # Tableau de la liste des communes mis en cache : la clé porte la version des données de chaque département
 # du territoire (tenue par des déclencheurs SQL, voir tableau/versions.py), la date (alertes des 18 mois) et
@@ -43,7 +52,8 @@ class CommuneListView(SingleTableMixin, FilterView):
     template_name = "communes/commune_list.html"
 
     def get_queryset(self):
-        return Commune.objects.for_user(self.request.user).pvd().with_territoire().with_suivi()
+        # Les communes sorties de la liste restent atteignables (filtre « Liste PVD », voir CommuneFilter).
+        return Commune.objects.for_user(self.request.user).pvd_et_sorties().with_territoire().with_suivi()
 
     def get_table_data(self):
         return PageEnDeuxTemps(super().get_table_data())
@@ -85,7 +95,11 @@ class CommuneListView(SingleTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         params = self.request.GET.copy()
         params.pop("page", None)
-        kwargs.update(title="Communes PVD", export_params=params.urlencode())
+        kwargs.update(
+            title="Communes PVD",
+            export_params=params.urlencode(),
+            sorties_count=Commune.objects.for_user(self.request.user).sorties().count(),
+        )
         cle = self.cle_tableau()
         tableau_html = cache.get(cle)
         if tableau_html is not None:
@@ -98,7 +112,12 @@ class CommuneListView(SingleTableMixin, FilterView):
 
 
 def _commune(user, code_insee):
-    queryset = Commune.objects.for_user(user).pvd().with_territoire().select_related("territoire__crte")
+    queryset = (
+        Commune.objects.for_user(user)
+        .pvd_et_sorties()
+        .with_territoire()
+        .select_related("territoire__crte", "sortie_liste")
+    )
     return get_object_or_404(queryset.with_suivi(), code_insee=code_insee)
 
 
@@ -125,9 +144,42 @@ class CommuneDetailView(DetailView):
             actions=territoire.actions.prefetch_related("financements").order_by("-statut", "titre"),
             historique=historique_territoire(territoire),
             can_edit=territoire.can_edit(self.request.user),
+            **self.provenance_context(commune, conventions.get(TypeConvention.ADHESION)),
+            cadre_ort_propose=self.cadre_ort_propose(territoire, conventions),
             **self.phase_context(commune),
             **kwargs,
         )
+
+    @staticmethod
+    def cadre_ort_propose(territoire, conventions):
+        """La convention-cadre valant ORT que la liste ORT laisse supposer (voir
+        TerritoireQuerySet.cadre_ort_propose) : l'ORT reprise, ou None."""
+        if TypeConvention.CADRE in conventions:
+            return None
+        return (
+            Ort.objects.filter(territoire__in=Territoire.objects.filter(pk=territoire.pk).cadre_ort_propose())
+            .select_related("territoire")
+            .first()
+        )
+
+    @staticmethod
+    def provenance_context(commune, adhesion):
+        """La date d'adhésion de la liste PVD, proposée quand elle diffère de celle qu'une personne a saisie
+        ou confirmée."""
+        proposition = None
+        if (
+            adhesion is not None
+            and not adhesion.a_confirmer
+            and commune.date_adhesion_liste
+            and adhesion.date_signature != commune.date_adhesion_liste
+            and adhesion.date_liste_ecartee != commune.date_adhesion_liste
+        ):
+            dernier = ChargementListe.objects.order_by("-charge_le", "-pk").first()
+            proposition = {
+                "date": commune.date_adhesion_liste,
+                "source": dernier.source if dernier else "liste PVD ANCT",
+            }
+        return {"adhesion_liste_proposee": proposition}
 
     @staticmethod
     def phase_context(commune):
@@ -380,6 +432,102 @@ class SuppressionView(SuiviEditView):
     def get_context_data(self, **kwargs):
         self.titre = "Suppression"
         return super().get_context_data(objet=self.object, **kwargs)
+
+
+class ConfirmationView(SuiviEditView):
+    """Confirmation par le département d'une valeur reprise d'un fichier officiel (convention d'adhésion,
+    convention-cadre, ORT), ou choix de la date d'adhésion que propose la liste PVD (« adhesion-liste »)."""
+
+    template_name = "communes/confirmation.html"
+    form_class = forms.ConfirmationForm
+    titre = "Confirmation"
+    OBJETS = {
+        "adhesion": ("conventions", "la convention d’adhésion"),
+        "cadre": ("conventions", "la convention-cadre"),
+        "ort": ("ort", "l’ORT"),
+        "cadre-ort": ("conventions", "la convention-cadre valant ORT"),
+        "adhesion-liste": ("conventions", "la date d’adhésion de la liste PVD"),
+        "adhesion-garder": ("conventions", "la date d’adhésion enregistrée"),
+    }
+
+    def get_object(self):
+        quoi = self.kwargs["quoi"]
+        if quoi not in self.OBJETS:
+            raise Http404
+        self.ancre, self.libelle = self.OBJETS[quoi]
+        if quoi == "cadre-ort":
+            conventions = {c.type: c for c in Convention.objects.filter(territoire=self.territoire)}
+            objet = CommuneDetailView.cadre_ort_propose(self.territoire, conventions)
+            if objet is None or objet.date_signature is None:
+                raise Http404  # sans date, la convention-cadre se saisit par son formulaire
+            return objet
+        if quoi == "ort":
+            objet = Ort.objects.filter(territoire=self.territoire).first()
+        else:
+            type_convention = TypeConvention.CADRE if quoi == "cadre" else TypeConvention.ADHESION
+            objet = Convention.objects.filter(territoire=self.territoire, type=type_convention).first()
+        if objet is None:
+            raise Http404
+        if quoi in ("adhesion-liste", "adhesion-garder"):
+            self.proposition = CommuneDetailView.provenance_context(self.commune, objet)[
+                "adhesion_liste_proposee"
+            ]
+            if self.proposition is None:
+                raise Http404
+        elif not objet.a_confirmer:
+            raise Http404
+        elif quoi == "cadre" and objet.vaut_ort and not objet.date_signature:
+            raise Http404  # une convention-cadre valant ORT sans date se complète par son formulaire
+        return objet
+
+    def get_form_kwargs(self):
+        return {**super(SuiviEditView, self).get_form_kwargs(), "initial": {"version": self.object.version}}
+
+    def form_valid(self, form):
+        try:
+            if self.kwargs["quoi"] == "cadre-ort":
+                cadre_ort_confirmer(territoire=self.territoire, user=self.request.user)
+            elif self.kwargs["quoi"] == "adhesion-garder":
+                adhesion_date_liste_ecarter(
+                    convention=self.object,
+                    date=self.proposition["date"],
+                    source=self.proposition["source"],
+                    user=self.request.user,
+                    version=form.cleaned_data["version"],
+                )
+            elif self.kwargs["quoi"] == "adhesion-liste":
+                adhesion_date_liste_retenir(
+                    convention=self.object,
+                    date=self.proposition["date"],
+                    source=self.proposition["source"],
+                    user=self.request.user,
+                    version=form.cleaned_data["version"],
+                )
+            else:
+                valeur_confirmer(
+                    objet=self.object, user=self.request.user, version=form.cleaned_data["version"]
+                )
+        except ConflitEdition:
+            messages.error(
+                self.request, "Cet élément a été modifié entre-temps : vérifiez-le avant de confirmer."
+            )
+            return redirect(self.get_success_url())
+        messages.success(
+            self.request,
+            "Date d’adhésion enregistrée gardée."
+            if self.kwargs["quoi"] == "adhesion-garder"
+            else f"{capfirst(self.libelle)} : valeur confirmée.",
+        )
+        return redirect(self.get_success_url())
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            objet=self.object,
+            libelle=self.libelle,
+            proposition=getattr(self, "proposition", None),
+            quoi=self.kwargs["quoi"],
+            **kwargs,
+        )
 
 
 class ImportView(FormView):

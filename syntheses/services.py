@@ -489,7 +489,11 @@ def lot_demander(*, campagne, user):
     a_envoyer = []
     # Les plus grandes régions d'abord : les processus du worker finissent à peu près ensemble.
     communes_pvd = Count(
-        "region__departements__communes", filter=Q(region__departements__communes__id_pvd__isnull=False)
+        "region__departements__communes",
+        filter=Q(
+            region__departements__communes__id_pvd__isnull=False,
+            region__departements__communes__sortie_liste__isnull=True,
+        ),
     )
     for synthese in campagne.syntheses.annotate(n=communes_pvd).order_by("-n", "region__nom"):
         generation, creee = _generation_creer(synthese=synthese, user=user, lot=lot)

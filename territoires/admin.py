@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from territoires.models import Commune, Departement, Epci, Region
+from territoires.models import ChargementListe, Commune, Departement, Epci, Region
 
 
 @admin.register(Region)
@@ -25,9 +25,25 @@ class EpciAdmin(admin.ModelAdmin):
 
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
-    list_display = ("code_insee", "nom", "departement", "epci", "population", "id_pvd")
-    list_filter = ("departement__region",)
+    list_display = ("code_insee", "nom", "departement", "epci", "population", "id_pvd", "sortie_liste")
+    list_filter = ("departement__region", "sortie_liste")
     search_fields = ("code_insee", "nom", "id_pvd")
-    list_select_related = ("departement", "epci")
+    list_select_related = ("departement", "epci", "sortie_liste")
     autocomplete_fields = ("epci",)
     readonly_fields = ("code_insee",)
+
+
+@admin.register(ChargementListe)
+class ChargementListeAdmin(admin.ModelAdmin):
+    """Les chargements de la liste PVD, en lecture seule : ils sont écrits par charger_referentiel."""
+
+    list_display = ("millesime", "charge_le", "fichier", "format", "communes_count", "est_premiere")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

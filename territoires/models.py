@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Collate
+from django.utils import timezone
 
 from comptes.models import territory_q
 from territoires.constants import COLLATION_FR, EpciType, Zone
@@ -12,7 +13,9 @@ def count_subquery(queryset):
     return Coalesce(Subquery(sous_requete, output_field=IntegerField()), 0)
 
 
-PVD = Q(id_pvd__isnull=False)
+# Dans la liste PVD en vigueur (le dernier chargement) ; une commune sortie de la liste garde son identifiant.
+PVD = Q(id_pvd__isnull=False, sortie_liste__isnull=True)
+SORTIE = Q(id_pvd__isnull=False, sortie_liste__isnull=False)
 
 
 def alphabetique(champ="nom"):
@@ -118,10 +121,19 @@ class CommuneQuerySet(models.QuerySet):
         )
 
     def pvd(self):
+        """Les communes de la liste PVD en vigueur."""
         return self.filter(PVD)
 
+    def sorties(self):
+        """Les communes sorties de la liste PVD (dernier chargement), avec leur suivi et leur historique."""
+        return self.filter(SORTIE)
+
+    def pvd_et_sorties(self):
+        """Toutes les communes qui ont un suivi PVD : dans la liste en vigueur ou sorties depuis."""
+        return self.filter(id_pvd__isnull=False)
+
     def with_territoire(self):
-        return self.select_related("departement__region", "epci")
+        return self.select_related("departement__region", "epci", "sortie_liste")
 
     def with_suivi(self):
         """Phase, drapeaux et chiffres du suivi PVD de chaque commune (voir communes.querysets)."""
@@ -148,13 +160,23 @@ class Commune(models.Model):
         Epci, verbose_name="EPCI", on_delete=models.SET_NULL, null=True, blank=True, related_name="communes"
     )
     population = models.PositiveIntegerField("population", null=True, blank=True)
-    id_pvd = models.CharField(
+    # NULL (et non "") pour les communes jamais lauréates : la contrainte d'unicité ne les compare pas.
+    id_pvd = models.CharField(  # noqa: DJ001
         "identifiant PVD",
         max_length=20,
         null=True,
         blank=True,
-        unique=True,
-        help_text="Identifiant ANCT (pvd-<région>-<département>-<n>) ; vide si la commune n’est pas lauréate.",
+        help_text="Identifiant ANCT (pvd-<région>-<département>-<n>) ; vide si la commune n’a jamais été "
+        "lauréate. Une commune sortie de la liste le garde.",
+    )
+    sortie_liste = models.ForeignKey(
+        "territoires.ChargementListe",
+        verbose_name="sortie de la liste PVD",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="communes_sorties",
+        help_text="Chargement de la liste PVD dont la commune est absente ; vide si elle est dans la liste.",
     )
     territoire = models.ForeignKey(
         "communes.Territoire",
@@ -176,10 +198,50 @@ class Commune(models.Model):
     class Meta:
         verbose_name = "commune"
         ordering = [alphabetique()]
+        constraints = [
+            # Un identifiant n'est porté que par une commune de la liste en vigueur : une commune entrée peut
+            # reprendre celui d'une commune sortie.
+            models.UniqueConstraint(
+                fields=["id_pvd"], condition=Q(sortie_liste__isnull=True), name="id_pvd_unique_dans_la_liste"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.nom} ({self.code_insee})"
 
     @property
     def is_pvd(self):
-        return self.id_pvd is not None
+        """Dans la liste PVD en vigueur."""
+        return self.id_pvd is not None and self.sortie_liste_id is None
+
+    @property
+    def is_sortie(self):
+        return self.id_pvd is not None and self.sortie_liste_id is not None
+
+
+class ChargementListe(models.Model):
+    """Un chargement de la liste PVD de l'ANCT qui l'a changée : millésime, fichier, communes entrées,
+    sorties et dates d'adhésion modifiées (listes de {"code_insee", "nom"…}, dans l'ordre alphabétique)."""
+
+    millesime = models.CharField("millésime", max_length=7, help_text="AAAA-MM, date de la liste ANCT.")
+    charge_le = models.DateTimeField("chargée le", default=timezone.now)
+    fichier = models.CharField("fichier", max_length=255)
+    format = models.CharField("format", max_length=100)
+    communes_count = models.PositiveIntegerField("communes de la liste")
+    entrees = models.JSONField("communes entrées", default=list, blank=True)
+    sorties = models.JSONField("communes sorties", default=list, blank=True)
+    dates_modifiees = models.JSONField("dates d’adhésion ajoutées ou corrigées", default=list, blank=True)
+    est_premiere = models.BooleanField("premier chargement", default=False)
+
+    class Meta:
+        verbose_name = "chargement de la liste PVD"
+        verbose_name_plural = "chargements de la liste PVD"
+        ordering = ["-charge_le", "-pk"]
+
+    def __str__(self):
+        return f"liste PVD ANCT {self.millesime}"
+
+    @property
+    def source(self):
+        """Libellé de provenance des valeurs reprises de cette liste."""
+        return f"liste PVD ANCT {self.millesime}"

@@ -8,6 +8,7 @@ import csv
 import datetime
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.db import transaction
 
 from territoires.constants import EpciType
-from territoires.models import Commune, Departement, Epci, Region
+from territoires.models import ChargementListe, Commune, Departement, Epci, Region
 
 FICHIERS = {
     "regions": "cog/regions.json",
@@ -35,10 +36,19 @@ ID_CRTE = re.compile(r"^crte-[0-9A-Za-z]+-[0-9A-Za-z]+-\d+$")
 ID_PVD = re.compile(r"^pvd-[0-9A-Za-z]+-[0-9A-Za-z]+-\d+$")
 
 
+def _cle_alphabetique(commune):
+    """Ordre alphabétique français approché (accents et casse ignorés) des communes d'un résumé."""
+    sans_accents = unicodedata.normalize("NFKD", commune["nom"]).encode("ascii", "ignore").decode()
+    return (sans_accents.casefold(), commune["code_insee"])
+
+
+COLLATION_CLE = _cle_alphabetique
+
+
 class ReferentielError(Exception):
-    def __init__(self, fichier, ligne, colonne, message):
+    def __init__(self, fichier, ligne, colonne, message, *, unite="ligne", nature="colonne"):
         self.fichier, self.ligne, self.colonne = str(fichier), ligne, colonne
-        where = f"{self.fichier}, ligne {ligne}" + (f", colonne « {colonne} »" if colonne else "")
+        where = f"{self.fichier}, {unite} {ligne}" + (f", {nature} « {colonne} »" if colonne else "")
         super().__init__(f"{where} : {message}")
 
 
@@ -49,18 +59,20 @@ class Enregistrement:
     fichier: Path
     ligne: int
     valeurs: dict
+    unite: str = "ligne"  # « entité » pour une entité GeoJSON
+    nature: str = "colonne"  # « propriété » pour une entité GeoJSON
 
     def texte(self, colonne, *, obligatoire=True, motif=None, libelle="valeur"):
         if colonne not in self.valeurs:
-            raise ReferentielError(self.fichier, self.ligne, colonne, "colonne absente.")
+            raise self.erreur(colonne, "colonne absente.")
         valeur = self.valeurs[colonne]
         valeur = "" if valeur is None else str(valeur).strip()
         if not valeur:
             if obligatoire:
-                raise ReferentielError(self.fichier, self.ligne, colonne, "valeur vide.")
+                raise self.erreur(colonne, "valeur vide.")
             return ""
         if motif and not motif.match(valeur):
-            raise ReferentielError(self.fichier, self.ligne, colonne, f"{libelle} invalide : « {valeur} ».")
+            raise self.erreur(colonne, f"{libelle} invalide : « {valeur} ».")
         return valeur
 
     def entier(self, colonne):
@@ -70,11 +82,9 @@ class Enregistrement:
         try:
             nombre = int(float(valeur)) if re.fullmatch(r"\d+(\.0+)?", valeur) else int(valeur)
         except ValueError:
-            raise ReferentielError(
-                self.fichier, self.ligne, colonne, f"nombre entier attendu : « {valeur} »."
-            )
+            raise self.erreur(colonne, f"nombre entier attendu : « {valeur} ».")
         if nombre < 0:
-            raise ReferentielError(self.fichier, self.ligne, colonne, f"nombre négatif : « {valeur} ».")
+            raise self.erreur(colonne, f"nombre négatif : « {valeur} ».")
         return nombre
 
     def date(self, colonne):
@@ -84,12 +94,12 @@ class Enregistrement:
         try:
             return datetime.date.fromisoformat(valeur)
         except ValueError:
-            raise ReferentielError(
-                self.fichier, self.ligne, colonne, f"date AAAA-MM-JJ attendue : « {valeur} »."
-            )
+            raise self.erreur(colonne, f"date AAAA-MM-JJ attendue : « {valeur} ».")
 
     def erreur(self, colonne, message):
-        return ReferentielError(self.fichier, self.ligne, colonne, message)
+        return ReferentielError(
+            self.fichier, self.ligne, colonne, message, unite=self.unite, nature=self.nature
+        )
 
 
 def lire_csv(chemin):
@@ -153,16 +163,59 @@ def lire_json(chemin):
     return enregistrements
 
 
+def lire_geojson(chemin):
+    """Lit une FeatureCollection GeoJSON : un enregistrement par entité, ses propriétés pour valeurs."""
+    chemin = Path(chemin)
+    try:
+        donnees = json.loads(chemin.read_text(encoding="utf-8-sig"))
+    except FileNotFoundError:
+        raise ReferentielError(chemin, 0, None, "fichier introuvable.")
+    except UnicodeDecodeError as exc:
+        raise ReferentielError(chemin, 0, None, f"encodage UTF-8 attendu ({exc.reason}).")
+    except json.JSONDecodeError as exc:
+        raise ReferentielError(chemin, exc.lineno, f"caractère {exc.colno}", f"JSON mal formé ({exc.msg}).")
+    if not isinstance(donnees, dict) or donnees.get("type") != "FeatureCollection":
+        raise ReferentielError(chemin, 1, None, "une FeatureCollection GeoJSON est attendue.")
+    enregistrements = []
+    for numero, entite in enumerate(donnees.get("features") or [], start=1):
+        proprietes = entite.get("properties") if isinstance(entite, dict) else None
+        if not isinstance(proprietes, dict):
+            raise ReferentielError(chemin, numero, None, "entité sans propriétés.", unite="entité")
+        enregistrements.append(Enregistrement(chemin, numero, proprietes, "entité", "propriété"))
+    return enregistrements
+
+
 def lire(chemin):
-    return lire_json(chemin) if Path(chemin).suffix.lower() == ".json" else lire_csv(chemin)
+    suffixe = Path(chemin).suffix.lower()
+    if suffixe == ".geojson":
+        return lire_geojson(chemin)
+    if suffixe == ".json":
+        return lire_json(chemin)
+    return lire_csv(chemin)
+
+
+def _nombre(n):
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def _date_fr(iso):
+    return datetime.date.fromisoformat(iso).strftime("%d/%m/%Y") if iso else "non renseignée"
+
+
+def _communes_nommees(communes, limite=50):
+    noms = [f"{c['nom']} ({c['code_insee']})" for c in communes[:limite]]
+    if len(communes) > limite:
+        noms.append(f"et {_nombre(len(communes) - limite)} autres")
+    return ", ".join(noms)
 
 
 @dataclass
 class Bilan:
-    """Ce que le chargement a changé, par modèle."""
+    """Ce que le chargement a changé, par modèle, et ce que la liste PVD chargée a changé (liste)."""
 
     lignes: dict = field(default_factory=dict)
     pvd: int = 0
+    liste: dict = field(default_factory=dict)
 
     def ajouter(self, modele, crees, modifies, inchanges):
         self.lignes[modele] = {"créés": crees, "modifiés": modifies, "inchangés": inchanges}
@@ -171,10 +224,60 @@ class Bilan:
     def changes(self):
         return sum(v["créés"] + v["modifiés"] for v in self.lignes.values())
 
+    def resume_liste(self):
+        """Lignes du résumé de la liste PVD : millésime, entrées, sorties, dates ajoutées ou corrigées."""
+        liste = self.liste
+        if not liste:
+            return []
+        lignes = [
+            f"Liste PVD ANCT {liste['millesime']} ({liste['fichier']}, {liste['format']}) : "
+            f"{_nombre(liste['communes_count'])} communes."
+        ]
+        if liste["anterieure"]:
+            lignes.append(
+                f"Attention : ce millésime est antérieur au dernier chargé ({liste['anterieure']})."
+            )
+        if liste["est_premiere"]:
+            lignes.append(f"Première liste chargée : {_nombre(len(liste['entrees']))} communes entrées.")
+        else:
+            entrees, sorties, dates = liste["entrees"], liste["sorties"], liste["dates_modifiees"]
+            lignes.append(
+                f"Entrées dans la liste : {_nombre(len(entrees))}"
+                + (f" — {_communes_nommees(entrees)}" if entrees else "")
+            )
+            lignes.append(
+                f"Sorties de la liste : {_nombre(len(sorties))}"
+                + (f" — {_communes_nommees(sorties)}" if sorties else "")
+            )
+            lignes.append(
+                f"Dates d’adhésion ajoutées ou corrigées : {_nombre(len(dates))}"
+                + (
+                    " — "
+                    + ", ".join(
+                        f"{d['nom']} ({d['code_insee']}) {_date_fr(d['avant'])} → {_date_fr(d['apres'])}"
+                        for d in dates[:50]
+                    )
+                    + (f", et {_nombre(len(dates) - 50)} autres" if len(dates) > 50 else "")
+                    if dates
+                    else ""
+                )
+            )
+        if liste.get("proposees"):
+            lignes.append(
+                f"Dates saisies ou confirmées par une préfecture qui diffèrent de la liste, proposées à "
+                f"confirmation : {_nombre(liste['proposees'])}."
+            )
+        if not liste["enregistre"]:
+            lignes.append("Liste déjà chargée : aucun changement.")
+        return lignes
+
     def __str__(self):
         return "\n".join(
-            f"{modele} : {v['créés']} créé(s), {v['modifiés']} modifié(s), {v['inchangés']} inchangé(s)"
-            for modele, v in self.lignes.items()
+            [
+                f"{modele} : {v['créés']} créé(s), {v['modifiés']} modifié(s), {v['inchangés']} inchangé(s)"
+                for modele, v in self.lignes.items()
+            ]
+            + self.resume_liste()
         )
 
 
@@ -260,29 +363,199 @@ def _communes(enregistrements, departements, epcis, membres):
             "departement_id": departement,
             "epci_id": epci or None,
             "population": e.entier("population"),
-            "id_pvd": None,
-            "date_adhesion_liste": None,
         }
     return communes
 
 
-def _pvd(enregistrements, communes):
-    """Liste PVD de l'ANCT (insee_com, id_pvd, date_signature) ou pvd_communes.csv, dont on retient la
-    liste la plus récente (colonne dans_liste_anct_2024_08)."""
+MILLESIME_COLONNE = re.compile(r"^dans_liste_anct_(20\d{2})_(0[1-9]|1[0-2])$")
+MILLESIME_DATE = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])[0-3]\d(?!\d)")
+MILLESIME_MOIS = re.compile(r"(?<!\d)(20\d{2})[-_](0[1-9]|1[0-2])(?!\d)")
+MILLESIME = re.compile(r"^20\d{2}-(0[1-9]|1[0-2])$")
+CODE_ENTRE_PARENTHESES = re.compile(r"\((\d{5}|2[AB]\d{3})\)")
+
+
+@dataclass
+class ListePvd:
+    """Une liste PVD lue : millésime (AAAA-MM), format et, par code INSEE, identifiant, date d'adhésion et
+    source de cette date."""
+
+    millesime: str
+    format: str
+    fichier: str
+    communes: dict = field(default_factory=dict)
+
+    @property
+    def source(self):
+        return f"liste PVD ANCT {self.millesime}"
+
+
+def millesime_du_nom(nom):
+    """AAAA-MM lu dans le nom du fichier : liste-pvd-com2023-20240807.csv → 2024-08 ;
+    anct_liste_pvd_2023-10.csv → 2023-10. None si le nom ne porte pas de date."""
+    for motif in (MILLESIME_DATE, MILLESIME_MOIS):
+        trouve = motif.search(nom)
+        if trouve:
+            return f"{trouve.group(1)}-{trouve.group(2)}"
+    return None
+
+
+def _pvd(enregistrements, communes, *, chemin, millesime=None):
+    """Liste PVD de l'ANCT, dans l'un de ses formats :
+    - CSV liste-pvd-com… (insee_com, lib_com, id_pvd, date_signature) ;
+    - GeoJSON du superposeur ANCT, propriétés insee_com, id_pvd, date_signature (2023) ou id_territoire,
+      liste_geo « Nom (code) », date_signature (2024) ;
+    - pvd_communes.csv (dérivé) : on retient la liste la plus récente (colonne dans_liste_anct_AAAA_MM).
+    Le millésime vient de la colonne dans_liste_anct_…, sinon de l'option, sinon du nom du fichier."""
+    chemin = Path(chemin)
+    colonnes = set(enregistrements[0].valeurs) if enregistrements else set()
+    drapeaux = sorted(c for c in colonnes if MILLESIME_COLONNE.match(c))
+    geojson = chemin.suffix.lower() == ".geojson"
+    if drapeaux:
+        colonne_drapeau = drapeaux[-1]
+        trouve = MILLESIME_COLONNE.match(colonne_drapeau)
+        millesime = millesime or f"{trouve.group(1)}-{trouve.group(2)}"
+        format_liste = "tableau dérivé des listes ANCT"
+    else:
+        colonne_drapeau = None
+        millesime = millesime or millesime_du_nom(chemin.name)
+        format_liste = "GeoJSON du superposeur ANCT" if geojson else "CSV de la liste ANCT"
+    if not millesime:
+        raise ReferentielError(
+            chemin,
+            0,
+            None,
+            "millésime de la liste introuvable : nommez le fichier avec sa date (ex. "
+            "liste-pvd-com2023-20240807.csv) ou indiquez --millesime AAAA-MM.",
+        )
+    if not MILLESIME.match(millesime):
+        raise ReferentielError(chemin, 0, None, f"millésime AAAA-MM attendu : « {millesime} ».")
+    liste = ListePvd(millesime=millesime, format=format_liste, fichier=chemin.name)
     vus = {}
     for e in enregistrements:
-        if "dans_liste_anct_2024_08" in e.valeurs and e.valeurs["dans_liste_anct_2024_08"] != "1":
+        if colonne_drapeau and e.valeurs[colonne_drapeau] != "1":
             continue
-        colonne_code = "code_insee_cog2026" if "code_insee_cog2026" in e.valeurs else "insee_com"
-        code = e.texte(colonne_code, motif=CODE_INSEE, libelle="code INSEE")
-        if code not in communes:
-            raise e.erreur(colonne_code, f"commune absente du référentiel : « {code} ».")
-        id_pvd = e.texte("id_pvd", motif=ID_PVD, libelle="identifiant PVD")
-        if id_pvd in vus:
-            raise e.erreur("id_pvd", f"identifiant PVD en double (déjà ligne {vus[id_pvd]}) : « {id_pvd} ».")
-        vus[id_pvd] = e.ligne
-        communes[code]["id_pvd"] = id_pvd
-        communes[code]["date_adhesion_liste"] = e.date("date_signature")
+        if "id_territoire" in e.valeurs:  # superposeur ANCT 2024 : « Nom (code) » dans liste_geo
+            id_pvd = e.texte("id_territoire", motif=ID_PVD, libelle="identifiant PVD")
+            colonne_id = "id_territoire"
+            colonne_code = "liste_geo"
+            codes = CODE_ENTRE_PARENTHESES.findall(e.texte("liste_geo"))
+            if not codes:
+                raise e.erreur("liste_geo", f"« Nom (code INSEE) » attendu : « {e.texte('liste_geo')} ».")
+        else:
+            colonne_code = "code_insee_cog2026" if "code_insee_cog2026" in e.valeurs else "insee_com"
+            codes = [e.texte(colonne_code, motif=CODE_INSEE, libelle="code INSEE")]
+            colonne_id = "id_pvd"
+            id_pvd = e.texte("id_pvd", motif=ID_PVD, libelle="identifiant PVD")
+        date = e.date("date_signature")
+        source = liste.source
+        if date and e.valeurs.get("source_date_signature"):
+            trouve = re.fullmatch(r"liste_(20\d{2})_(\d{2})", e.valeurs["source_date_signature"])
+            if trouve:
+                source = f"liste PVD ANCT {trouve.group(1)}-{trouve.group(2)}"
+        for code in codes:
+            if code not in communes:
+                raise e.erreur(colonne_code, f"commune absente du référentiel : « {code} ».")
+            if id_pvd in vus:
+                raise e.erreur(
+                    colonne_id, f"identifiant PVD en double (déjà {e.unite} {vus[id_pvd]}) : « {id_pvd} »."
+                )
+            vus[id_pvd] = e.ligne
+            liste.communes[code] = {"id_pvd": id_pvd, "date": date, "source": source}
+    if not liste.communes:
+        raise ReferentielError(chemin, 0, None, "aucune commune PVD dans le fichier.")
+    return liste
+
+
+def _liste_synchroniser(liste, noms, bilan):
+    """Applique la liste PVD chargée : entrées (nouvelles ou revenues), sorties (marquées, gardent leur
+    identifiant, leur suivi et leur historique), dates d'adhésion ajoutées ou corrigées (une date vide dans
+    la liste ne remplace pas une date connue). Enregistre un ChargementListe si la liste change quelque chose
+    (ou si c'est la première)."""
+    actuelles = {
+        code: (id_pvd, sortie, date)
+        for code, id_pvd, sortie, date in Commune.objects.filter(id_pvd__isnull=False).values_list(
+            "code_insee", "id_pvd", "sortie_liste_id", "date_adhesion_liste"
+        )
+    }
+    dernier = ChargementListe.objects.order_by("-charge_le", "-pk").first()
+    est_premiere = not any(sortie is None for _, sortie, _ in actuelles.values())
+
+    def commune(code, **extra):
+        return {"code_insee": code, "nom": noms[code], **extra}
+
+    entrees, dates, a_modifier = [], [], {}
+    for code, valeurs in liste.communes.items():
+        id_pvd, sortie, date = actuelles.get(code, (None, None, None))
+        nouvelle_date = valeurs["date"] or date
+        dans_liste = id_pvd is not None and sortie is None
+        if not dans_liste:
+            entrees.append(commune(code))
+        elif nouvelle_date != date:
+            dates.append(
+                commune(
+                    code,
+                    avant=date.isoformat() if date else None,
+                    apres=nouvelle_date.isoformat(),
+                    source=valeurs["source"],
+                )
+            )
+        if not dans_liste or id_pvd != valeurs["id_pvd"] or nouvelle_date != date:
+            a_modifier[code] = (valeurs["id_pvd"], nouvelle_date)
+    sorties = [
+        commune(code)
+        for code, (_, sortie, _) in actuelles.items()
+        if sortie is None and code not in liste.communes
+    ]
+    cle = COLLATION_CLE
+    entrees.sort(key=cle)
+    sorties.sort(key=cle)
+    dates.sort(key=cle)
+    # Une instance chargée avant l'enregistrement des millésimes reçoit aussi le sien.
+    enregistre = bool(est_premiere or dernier is None or entrees or sorties or dates or a_modifier)
+    chargement = None
+    if enregistre:
+        chargement = ChargementListe.objects.create(
+            millesime=liste.millesime,
+            fichier=liste.fichier,
+            format=liste.format,
+            communes_count=len(liste.communes),
+            entrees=entrees,
+            sorties=sorties,
+            dates_modifiees=dates,
+            est_premiere=est_premiere,
+        )
+        # Les sorties d'abord : leur identifiant est libre pour une commune entrée qui le reprendrait.
+        Commune.objects.filter(code_insee__in=[c["code_insee"] for c in sorties]).update(
+            sortie_liste=chargement
+        )
+        objets = []
+        for code, (id_pvd, date) in a_modifier.items():
+            objets.append(
+                Commune(code_insee=code, id_pvd=id_pvd, date_adhesion_liste=date, sortie_liste=None)
+            )
+        Commune.objects.bulk_update(
+            objets, ["id_pvd", "date_adhesion_liste", "sortie_liste"], batch_size=1000
+        )
+    bilan.ajouter(
+        "Liste PVD",
+        len(entrees),
+        len(a_modifier) - len(entrees) + len(sorties),
+        len(liste.communes) - len(a_modifier),
+    )
+    bilan.liste = {
+        "millesime": liste.millesime,
+        "fichier": liste.fichier,
+        "format": liste.format,
+        "communes_count": len(liste.communes),
+        "entrees": entrees,
+        "sorties": sorties,
+        "dates_modifiees": dates,
+        "est_premiere": est_premiere,
+        "enregistre": enregistre,
+        "anterieure": dernier.millesime if dernier and dernier.millesime > liste.millesime else "",
+        "chargement": chargement,
+    }
+    return chargement
 
 
 def _crtes(enregistrements, departements, epcis):
@@ -302,16 +575,20 @@ def _crtes(enregistrements, departements, epcis):
     return crtes
 
 
-def _orts(enregistrements, communes):
-    """Liste DGALN/ANCT des ORT : date de signature des ORT signées des communes connues."""
-    orts = {}
+def _orts(enregistrements, communes, *, chemin):
+    """Liste DGALN/ANCT des ORT : {code INSEE: date de signature ou None} des ORT « Signée » des communes
+    connues (une ORT signée sans date est signée, date inconnue) et le millésime de la liste (mois de la
+    dernière actualisation d'une ligne, sinon nom du fichier)."""
+    orts, actualisations = {}, []
     for e in enregistrements:
         code = e.texte("Code commune", motif=CODE_INSEE, libelle="code INSEE")
+        actualisation = re.match(r"^\d{2}-(\d{2})-(20\d{2})", e.valeurs.get("Dernière actualisation") or "")
+        if actualisation:
+            actualisations.append(f"{actualisation.group(2)}-{actualisation.group(1)}")
         if code in communes and e.texte("Signée ?", obligatoire=False) == "Signée":
-            date = e.date("Si signée, date de signature")
-            if date:
-                orts[code] = date
-    return orts
+            orts[code] = e.date("Si signée, date de signature")
+    millesime = max(actualisations) if actualisations else millesime_du_nom(Path(chemin).name)
+    return orts, f"liste ORT DGALN/ANCT {millesime}" if millesime else "liste ORT DGALN/ANCT"
 
 
 def _synchroniser(modele, lignes, bilan, libelle):
@@ -333,11 +610,12 @@ def _synchroniser(modele, lignes, bilan, libelle):
     bilan.ajouter(libelle, len(a_creer), len(a_modifier), len(lignes) - len(a_creer) - len(a_modifier))
 
 
-def referentiel_charger(*, dossier=None, fichiers=None):
+def referentiel_charger(*, dossier=None, fichiers=None, millesime=None):
     """Charge régions, départements, EPCI, communes et liste PVD ; renvoie le Bilan des changements.
 
     dossier : dossier des fichiers (réglage REFERENTIEL_DIR par défaut) ;
-    fichiers : chemins explicites qui remplacent certains fichiers du dossier (clés de FICHIERS).
+    fichiers : chemins explicites qui remplacent certains fichiers du dossier (clés de FICHIERS) ;
+    millesime : AAAA-MM de la liste PVD, si ni son nom de fichier ni ses colonnes ne le donnent.
     """
     dossier = Path(dossier or settings.REFERENTIEL_DIR)
     chemins = {cle: dossier / relatif for cle, relatif in FICHIERS.items()}
@@ -350,24 +628,20 @@ def referentiel_charger(*, dossier=None, fichiers=None):
     else:
         epcis, membres = _epci_depuis_csv(lire(chemins["epci"])), {}
     communes = _communes(lire(chemins["communes"]), departements, epcis, membres)
-    _pvd(lire(chemins["pvd"]), communes)
+    liste = _pvd(lire(chemins["pvd"]), communes, chemin=chemins["pvd"], millesime=millesime)
     crtes = _crtes(lire(chemins["crte"]), departements, epcis)
-    orts = _orts(lire(chemins["ort"]), communes)
+    orts, source_ort = _orts(lire(chemins["ort"]), communes, chemin=chemins["ort"])
 
     bilan = Bilan()
     with transaction.atomic():
         _synchroniser(Region, regions, bilan, "Régions")
         _synchroniser(Departement, departements, bilan, "Départements")
         _synchroniser(Epci, epcis, bilan, "EPCI")
-        # Une commune qui n'est plus dans la liste PVD perd son identifiant avant que d'autres le reprennent.
-        anciens_pvd = Commune.objects.filter(id_pvd__isnull=False).exclude(
-            code_insee__in=[code for code, v in communes.items() if v["id_pvd"]]
-        )
-        anciens_pvd.update(id_pvd=None, date_adhesion_liste=None)
         _synchroniser(Commune, communes, bilan, "Communes")
+        _liste_synchroniser(liste, {code: v["nom"] for code, v in communes.items()}, bilan)
         from communes.services import crtes_synchroniser, suivi_initialiser
 
         crtes_synchroniser(crtes=crtes, bilan=bilan)
-        suivi_initialiser(orts=orts, bilan=bilan)
-    bilan.pvd = sum(1 for v in communes.values() if v["id_pvd"])
+        suivi_initialiser(liste=liste.communes, orts=orts, source_ort=source_ort, bilan=bilan)
+    bilan.pvd = len(liste.communes)
     return bilan

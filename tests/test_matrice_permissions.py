@@ -203,6 +203,8 @@ MATRICE = {
         lambda o, t: {**commune(o, t), "type_convention": "adhesion", "pk": o[t]["avenant"].pk}, edition
     ),
     "communes:ort": Regle(commune, edition),
+    # Confirmation de la convention d'adhésion reprise de la liste PVD (à confirmer dans les deux communes).
+    "communes:confirmer": Regle(lambda o, t: {**commune(o, t), "quoi": "adhesion"}, edition),
     "communes:chef_de_projet": Regle(commune, edition),
     "communes:crte": Regle(commune, edition),
     "communes:risque": Regle(commune, edition),

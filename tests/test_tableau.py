@@ -78,6 +78,8 @@ def attendus(codes):
         ort = orts.get(t.id)
         ort_en_vigueur = cadre_ort or bool(
             ort
+            and ort.date_signature
+            is not None  # signée, date inconnue : pas « en vigueur » (voir indicateurs)
             and ort.date_signature <= today
             and (
                 ort.duree_annees is None

@@ -15,11 +15,18 @@ class Command(BaseCommand):
         )
         for cle, relatif in FICHIERS.items():
             parser.add_argument(f"--{cle}", help=f"chemin du fichier {cle} (par défaut <dossier>/{relatif})")
+        parser.add_argument(
+            "--millesime",
+            help="millésime AAAA-MM de la liste PVD (--pvd : CSV liste-pvd-com… ou GeoJSON du superposeur "
+            "ANCT), si le nom du fichier ne porte pas sa date",
+        )
 
     def handle(self, *args, **options):
         fichiers = {cle: options[cle] for cle in FICHIERS}
         try:
-            bilan = referentiel_charger(dossier=options["dossier"], fichiers=fichiers)
+            bilan = referentiel_charger(
+                dossier=options["dossier"], fichiers=fichiers, millesime=options["millesime"]
+            )
         except ReferentielError as exc:
             raise CommandError(f"Référentiel non chargé, rien n’a été modifié. {exc}")
         self.stdout.write(str(bilan))
