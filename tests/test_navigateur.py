@@ -77,7 +77,7 @@ def test_le_departemental_mene_une_commune_en_phase_operationnelle(
 
     page.get_by_role("link", name="Nouvelle action").click()
     page.get_by_label("Titre").fill("Réhabilitation des halles")
-    page.get_by_label("Thème").select_option(label="Commerce, développement économique")
+    page.get_by_role("combobox", name="Thème").select_option(label="Commerce, développement économique")
     page.get_by_label("Maître d’ouvrage").fill("Commune")
     page.get_by_label("Statut").select_option(label="Engagée")
     page.get_by_label("Date d’engagement").fill("2023-09-01")

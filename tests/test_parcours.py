@@ -110,7 +110,7 @@ def test_parcours_departemental(page, serveur, demo_password, departemental_a_re
     page.get_by_role("link", name="Nouvelle action").click()
     parcours.etape(page, "formulaire action")
     page.get_by_label("Titre").fill("Rénovation énergétique de la médiathèque")
-    page.get_by_label("Thème").select_option(label="Transition écologique")
+    page.get_by_role("combobox", name="Thème").select_option(label="Transition écologique")
     page.get_by_label("Maître d’ouvrage").fill("Commune")
     page.get_by_label("Coût total (€)").fill("480000")
     page.get_by_label("Statut").select_option(label="Engagée")
