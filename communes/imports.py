@@ -210,7 +210,11 @@ def statuts_importer(*, fichier, user, appliquer):
         return rapport
     separateur = ";" if texte.split("\n", 1)[0].count(";") >= texte.split("\n", 1)[0].count(",") else ","
     lecteur = csv.DictReader(io.StringIO(texte), delimiter=separateur)
-    entetes = [e.strip() for e in (lecteur.fieldnames or [])]
+    try:
+        entetes = [e.strip() for e in (lecteur.fieldnames or [])]
+    except csv.Error as exc:  # la ligne d'en-tête elle-même est mal formée
+        rapport.erreurs.append((1, None, f"CSV mal formé ({exc})."))
+        return rapport
     inconnues = [e for e in entetes if e not in COLONNES]
     if "code_insee" not in entetes or inconnues:
         message = (

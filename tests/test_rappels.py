@@ -387,6 +387,7 @@ def test_mon_compte_exige_la_connexion(client):
 def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
     from celery.schedules import crontab
 
+    import comptes.tasks  # noqa: F401
     import rappels.tasks  # noqa: F401 (enregistre les tâches, comme l'autodiscover du worker)
     import syntheses.tasks  # noqa: F401
 
@@ -395,6 +396,7 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
         "rappels_convention_cadre_envoyer",
         "rappels_club_envoyer",
         "generations-reprendre",  # reprise des jobs PDF (toutes les minutes), à côté des rappels
+        "evenements-securite-purger",  # purge du journal de sécurité, chaque nuit
     }
     for nom, entree in settings.CELERY_BEAT_SCHEDULE.items():
         assert entree["task"] in app.tasks
