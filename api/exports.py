@@ -26,13 +26,23 @@ COLONNES_OPEN_DATA = [
     # Indicateurs publics du suivi :
     ("phase", lambda c: c.phase),
     ("lib_phase", lambda c: Phase(c.phase).label),
+    ("statut_convention_cadre", lambda c: statut_cadre(c)),
     ("date_convention_cadre", lambda c: c.date_cadre),
-    ("convention_cadre_vaut_ort", lambda c: c.has_cadre_ort),
+    ("convention_cadre_vaut_ort", lambda c: c.has_cadre_ort if c.has_cadre else None),
+    ("ort_signee", lambda c: c.has_ort_signee),
+    ("couverte_crte", lambda c: c.is_couverte_crte),
     ("inscription_crte", lambda c: c.is_inscrit_crte),
     ("nb_actions_engagees", lambda c: c.actions_engagees_count),
     ("nb_actions", lambda c: c.actions_count),
     ("financements_accordes_eur", lambda c: c.financement_accorde),
 ]
+
+
+def statut_cadre(commune):
+    """« signee », « en_elaboration » ou « non_renseignee » : ce qu'on sait de la convention-cadre."""
+    if commune.has_cadre_signee:
+        return "signee"
+    return "en_elaboration" if commune.has_cadre else "non_renseignee"
 
 
 def _cellule(valeur):

@@ -48,36 +48,91 @@ class CommuneSerializer(serializers.Serializer):
         return Phase(commune.phase).label
 
 
-@extend_schema_field({"type": "number", "format": "float", "nullable": True, "minimum": 0, "maximum": 100})
-class PartField(serializers.Field):
-    """Part (en %, une décimale) des communes PVD qui comptent dans `compte` ; null sans commune PVD."""
+def _chiffres(field, instance):
+    """Les Chiffres (tableau.indicateurs) du département ou de la région, calculés par la vue."""
+    return field.context["chiffres"][instance.pk]
 
-    def __init__(self, compte, **kwargs):
-        self.compte = compte
-        kwargs.setdefault("help_text", "Part des communes PVD, en % (une décimale) ; null sans commune PVD.")
+
+class CompteField(serializers.IntegerField):
+    """Un compte des Chiffres du moteur d'indicateurs (tableau.indicateurs), le même que sur le site."""
+
+    def __init__(self, lire, **kwargs):
+        self.lire = lire
         super().__init__(source="*", read_only=True, **kwargs)
 
     def to_representation(self, instance):
-        total = instance.communes_pvd_count
-        return round(100 * getattr(instance, self.compte) / total, 1) if total else None
+        return self.lire(_chiffres(self, instance))
+
+
+@extend_schema_field({"type": "number", "format": "float", "nullable": True, "minimum": 0, "maximum": 100})
+class PartField(serializers.Field):
+    """Part (en %, une décimale) des communes PVD en cours (ni retirées ni sorties) qui comptent dans le
+    compte ; null sans commune PVD en cours."""
+
+    def __init__(self, lire, **kwargs):
+        self.lire = lire
+        kwargs.setdefault(
+            "help_text", "Part des communes PVD en cours (ni retirées ni sorties), en % (une décimale)."
+        )
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, instance):
+        c = _chiffres(self, instance)
+        return round(100 * self.lire(c) / c.en_cours, 1) if c.en_cours else None
+
+
+def _compte_et_part(lire, aide):
+    return CompteField(lire, help_text=aide), PartField(lire)
 
 
 class IndicateursAgregesSerializer(serializers.Serializer):
-    """Comptes de communes PVD (annotations with_indicateurs) et part de chacun parmi les communes PVD."""
+    """Comptes du moteur d'indicateurs (tableau.indicateurs.DEFINITIONS, page « Définitions des
+    indicateurs ») : les mêmes nombres que le tableau de bord, la note de synthèse et les exports."""
 
-    communes_pvd_count = serializers.IntegerField(help_text="Communes PVD (lauréates).")
-    adhesion_signee_count = serializers.IntegerField(help_text="Communes dont l’adhésion est signée.")
-    adhesion_signee_pct = PartField("adhesion_signee_count")
-    cadre_signee_count = serializers.IntegerField(help_text="Communes dont la convention-cadre est signée.")
-    cadre_signee_pct = PartField("cadre_signee_count")
-    cadre_ort_count = serializers.IntegerField(help_text="Communes dont la convention-cadre signée vaut ORT.")
-    cadre_ort_pct = PartField("cadre_ort_count")
-    inscrites_crte_count = serializers.IntegerField(
-        help_text="Communes dont la convention-cadre est inscrite au CRTE."
+    communes_pvd_count = CompteField(lambda c: c.communes, help_text="Communes de la liste PVD en vigueur.")
+    en_cours_count = CompteField(
+        lambda c: c.en_cours,
+        help_text="Communes PVD qui n’ont pas quitté le programme (dénominateur des parts).",
     )
-    inscrites_crte_pct = PartField("inscrites_crte_count")
-    operationnelles_count = serializers.IntegerField(help_text="Communes en phase opérationnelle.")
-    operationnelles_pct = PartField("operationnelles_count")
+    retirees_count = CompteField(lambda c: c.retirees, help_text="Communes retirées du programme.")
+    sorties_count = CompteField(
+        lambda c: c.sorties, help_text="Communes sorties de la liste PVD (comptées dans aucun autre chiffre)."
+    )
+    adhesion_signee_count, adhesion_signee_pct = _compte_et_part(
+        lambda c: c.adhesion, "Communes dont la convention d’adhésion est signée."
+    )
+    adhesion_a_confirmer_count = CompteField(
+        lambda c: c.adhesion_a_confirmer,
+        help_text="Dont adhésions reprises de la liste PVD, pas encore confirmées par la préfecture.",
+    )
+    cadre_signee_count, cadre_signee_pct = _compte_et_part(
+        lambda c: c.cadre_signee, "Communes dont la convention-cadre est signée."
+    )
+    cadre_non_renseignee_count = CompteField(
+        lambda c: c.en_cours - c.cadre_connu, help_text="Communes sans rien de saisi sur la convention-cadre."
+    )
+    cadre_ort_count, cadre_ort_pct = _compte_et_part(
+        lambda c: c.cadre_ort, "Communes dont la convention-cadre signée vaut ORT."
+    )
+    ort_signee_count, ort_signee_pct = _compte_et_part(
+        lambda c: c.ort_signee, "Communes dont le territoire a une ORT signée (avec ou sans date connue)."
+    )
+    ort_sans_date_count = CompteField(
+        lambda c: c.ort_sans_date, help_text="Dont ORT sans date de signature connue."
+    )
+    ort_a_confirmer_count = CompteField(
+        lambda c: c.ort_a_confirmer, help_text="Dont ORT reprises de la liste ORT, pas encore confirmées."
+    )
+    crte_couvertes_count, crte_couvertes_pct = _compte_et_part(
+        lambda c: c.crte_couvertes, "Communes dont l’EPCI est signataire d’un CRTE (périmètres officiels)."
+    )
+    crtes_count = CompteField(lambda c: c.crtes_count, help_text="CRTE distincts qui couvrent ces communes.")
+    inscrites_crte_count, inscrites_crte_pct = _compte_et_part(
+        lambda c: c.crte, "Communes dont la convention-cadre est inscrite au CRTE."
+    )
+    operationnelles_count, operationnelles_pct = _compte_et_part(
+        lambda c: c.operationnelle, "Communes en phase opérationnelle."
+    )
 
 
 class _RegionIdentite(serializers.Serializer):

@@ -2,6 +2,7 @@
 connectés (session, limités à leur territoire). Toutes les requêtes partent de for_user(request.user) :
 un jeton partenaire voit toute la France, un agent son territoire ; hors territoire → 404."""
 
+from django.db.models import Case, IntegerField, Value, When
 from django.http import JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -22,6 +23,7 @@ from api.filters import (
 )
 from api.serializers import CommuneSerializer, DepartementSerializer, RegionSerializer
 from api.throttling import DebitApi
+from tableau.indicateurs import Chiffres, chiffres_departements
 from territoires.models import Commune, Departement, Region
 
 ERREUR = {
@@ -163,13 +165,69 @@ class OpenDataCsvView(ApiMixin, generics.GenericAPIView):
         return open_data_exporter(queryset=self.filter_queryset(self.get_queryset()))
 
 
-def _departements(request):
-    return (
-        Departement.objects.for_user(request.user)
-        .select_related("region")
-        .with_indicateurs()
-        .order_by("code")
-    )
+def _par_compte(**valeurs):
+    """Annotations de tri (communes PVD, communes en phase opérationnelle) lues dans les Chiffres déjà
+    calculés : {nom: {clé primaire: nombre}} → CASE WHEN pk = … THEN … ; la base trie et pagine."""
+    return {
+        nom: Case(
+            *[When(pk=cle, then=Value(n)) for cle, n in par_cle.items()],
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        for nom, par_cle in valeurs.items()
+    }
+
+
+class AgregatsMixin(ApiMixin):
+    """Départements et régions avec les Chiffres du moteur d'indicateurs (tableau.indicateurs), ceux du site."""
+
+    def chiffres(self):
+        raise NotImplementedError
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "chiffres": self.chiffres()}
+
+    def avec_tri(self, queryset):
+        chiffres = self.chiffres()
+        return queryset.annotate(
+            **_par_compte(
+                communes_pvd_count={cle: c.communes for cle, c in chiffres.items()},
+                operationnelles_count={cle: c.operationnelle for cle, c in chiffres.items()},
+            )
+        )
+
+
+class DepartementsMixin(AgregatsMixin):
+    def chiffres(self):
+        if not hasattr(self, "_chiffres"):
+            codes = Departement.objects.for_user(self.request.user).values_list("code", flat=True)
+            self._chiffres = chiffres_departements(list(codes))
+        return self._chiffres
+
+    def get_queryset(self):
+        qs = Departement.objects.for_user(self.request.user).select_related("region").order_by("code")
+        return self.avec_tri(qs)
+
+
+class RegionsMixin(AgregatsMixin):
+    # Les régions visibles (for_user) ; leurs comptes portent, comme sur le site, sur toute la région.
+    def chiffres(self):
+        if not hasattr(self, "_chiffres"):
+            regions = Region.objects.for_user(self.request.user).values("pk")
+            departements = list(
+                Departement.objects.filter(region__in=regions).values_list("code", "region_id")
+            )
+            par_departement = chiffres_departements([code for code, _ in departements])
+            self._chiffres = {}
+            for code, region in departements:
+                self._chiffres.setdefault(region, Chiffres()).ajouter(par_departement[code])
+            for region in Region.objects.filter(pk__in=regions).values_list("pk", flat=True):
+                self._chiffres.setdefault(region, Chiffres())
+        return self._chiffres
+
+    def get_queryset(self):
+        visibles = Region.objects.for_user(self.request.user).values("pk")
+        return self.avec_tri(Region.objects.filter(pk__in=visibles).order_by("code"))
 
 
 @extend_schema_view(
@@ -182,12 +240,9 @@ def _departements(request):
         responses={200: DepartementSerializer(many=True), **REPONSES_LISTE},
     )
 )
-class DepartementListView(ApiMixin, generics.ListAPIView):
+class DepartementListView(DepartementsMixin, generics.ListAPIView):
     serializer_class = DepartementSerializer
     filterset_class = DepartementApiFilter
-
-    def get_queryset(self):
-        return _departements(self.request)
 
 
 @extend_schema_view(
@@ -198,20 +253,9 @@ class DepartementListView(ApiMixin, generics.ListAPIView):
         responses={200: DepartementSerializer, **REPONSES_DETAIL},
     )
 )
-class DepartementDetailView(ApiMixin, generics.RetrieveAPIView):
+class DepartementDetailView(DepartementsMixin, generics.RetrieveAPIView):
     serializer_class = DepartementSerializer
     lookup_field = "code"
-
-    def get_queryset(self):
-        return _departements(self.request)
-
-
-def _regions(request):
-    # Les régions visibles (for_user) ; leurs comptes portent, comme sur le site, sur toute la région (le
-    # filtre d'un compte départemental passe par ses départements : en sous-requête, il ne restreint pas
-    # la jointure des comptes).
-    visibles = Region.objects.for_user(request.user).values("pk")
-    return Region.objects.filter(pk__in=visibles).with_indicateurs().order_by("code")
 
 
 @extend_schema_view(
@@ -221,12 +265,9 @@ def _regions(request):
         responses={200: RegionSerializer(many=True), **REPONSES_LISTE},
     )
 )
-class RegionListView(ApiMixin, generics.ListAPIView):
+class RegionListView(RegionsMixin, generics.ListAPIView):
     serializer_class = RegionSerializer
     filterset_class = RegionApiFilter
-
-    def get_queryset(self):
-        return _regions(self.request)
 
 
 @extend_schema_view(
@@ -237,12 +278,9 @@ class RegionListView(ApiMixin, generics.ListAPIView):
         responses={200: RegionSerializer, **REPONSES_DETAIL},
     )
 )
-class RegionDetailView(ApiMixin, generics.RetrieveAPIView):
+class RegionDetailView(RegionsMixin, generics.RetrieveAPIView):
     serializer_class = RegionSerializer
     lookup_field = "code"
-
-    def get_queryset(self):
-        return _regions(self.request)
 
 
 class DocumentationView(SpectacularSwaggerSplitView):

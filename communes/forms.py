@@ -174,10 +174,16 @@ class CrteForm(SuiviForm):
         ).distinct()
         self.fields["crte"].required = True
         self.fields["crte"].empty_label = "Choisir le CRTE du territoire"
-        self.fields["date_inscription_crte"].required = True
+        self.fields["date_inscription_crte"].required = False
+        self.fields["date_inscription_crte"].help_text = (
+            "Laisser vide si la convention-cadre n’est pas encore inscrite : le CRTE du territoire est alors "
+            "enregistré seul."
+        )
 
     def clean_date_inscription_crte(self):
         date = self.cleaned_data["date_inscription_crte"]
+        if not date:
+            return date
         cadre = self.cadre()
         if cadre is None or not cadre.date_signature:
             raise forms.ValidationError("Seule une convention-cadre signée peut être inscrite au CRTE.")

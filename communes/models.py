@@ -208,12 +208,8 @@ class Territoire(Versioned):
     def clean(self):
         if self.risque_decision and not self.risque_justification.strip():
             raise ValidationError({"risque_justification": "Justifiez la décision sur le risque."})
-        if bool(self.crte_id) != bool(self.date_inscription_crte):
-            raise ValidationError(
-                {
-                    "date_inscription_crte": "Indiquez à la fois le CRTE et la date d’inscription (ou aucun des deux)."
-                }
-            )
+        if self.date_inscription_crte and not self.crte_id:
+            raise ValidationError({"crte": "Indiquez le CRTE où la convention-cadre est inscrite."})
 
 
 class Convention(Provenance, Versioned):

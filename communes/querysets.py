@@ -9,12 +9,10 @@ import datetime
 from django.db.models import (
     BooleanField,
     Case,
-    Count,
     DecimalField,
     Exists,
     ExpressionWrapper,
     F,
-    FilteredRelation,
     Func,
     OuterRef,
     Q,
@@ -46,7 +44,7 @@ def mois_apres(date, mois):
 def suivi_annotations(*, prefix, today=None):
     """Dictionnaire d'annotations à passer à .annotate(**…), dans l'ordre (les suivantes utilisent les
     premières). prefix : chemin du territoire PVD depuis le modèle annoté ("" ou "territoire__")."""
-    from communes.models import Action, Convention, Financement
+    from communes.models import Action, Convention, Financement, Ort
 
     today = today or timezone.localdate()
     ref = OuterRef(prefix.rstrip("_") if prefix else "pk")
@@ -55,6 +53,7 @@ def suivi_annotations(*, prefix, today=None):
     # Une convention-cadre proposée par la liste ORT et pas encore confirmée n'est pas un fait saisi.
     cadre = conventions.filter(type=TypeConvention.CADRE, a_confirmer=False)
     cadre_signee = cadre.filter(date_signature__isnull=False)
+    ort = Ort.objects.filter(territoire=ref)
     actions = Action.objects.filter(territoire=ref)
     engagees = actions.filter(statut__in=STATUTS_ENGAGES)
     accorde = (
@@ -64,7 +63,11 @@ def suivi_annotations(*, prefix, today=None):
         .values("total")
     )
     inscrit_crte = Q(**{f"{prefix}crte__isnull": False, f"{prefix}date_inscription_crte__isnull": False})
-    chef_en_poste = Q(**{f"{prefix}chef_de_projet__statut": StatutChefDeProjet.EN_POSTE})
+    chef_manquant = Q(
+        **{f"{prefix}chef_de_projet__statut__in": [StatutChefDeProjet.VACANT, StatutChefDeProjet.A_RECRUTER]}
+    )
+    chef_connu = Q(**{f"{prefix}chef_de_projet__statut__isnull": False})
+    sans_decision = Q(**{f"{prefix}risque_decision": ""})
     limite_cadre = mois_apres(today, -DELAI_CONVENTION_CADRE_MOIS)
     return {
         "has_adhesion": Exists(adhesion),
@@ -73,6 +76,13 @@ def suivi_annotations(*, prefix, today=None):
         "has_cadre_signee": Exists(cadre_signee),
         "has_cadre_ort": Exists(cadre_signee.filter(vaut_ort=True)),
         "date_cadre": Subquery(cadre_signee.values("date_signature")[:1]),
+        # ORT signée (date connue ou non) ou convention-cadre signée valant ORT.
+        "has_ort": Exists(ort),
+        "has_ort_signee": Case(
+            When(Q(has_ort=True) | Q(has_cadre_ort=True), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
         "is_inscrit_crte": ExpressionWrapper(inscrit_crte, output_field=BooleanField()),
         "actions_count": count_subquery(actions),
         "actions_engagees_count": count_subquery(engagees),
@@ -92,16 +102,40 @@ def suivi_annotations(*, prefix, today=None):
             When(has_adhesion=True, then=Value(Phase.ADHESION_SIGNEE)),
             default=Value(Phase.LAUREATE),
         ),
-        # Échéance de 18 mois après l'adhésion dépassée sans convention-cadre signée.
+        # Échéance de 18 mois après l'adhésion dépassée, la convention-cadre étant connue et non signée
+        # (en élaboration). Sans rien de renseigné sur la convention-cadre : is_retard_inconnu, compté à part.
         "is_retard_cadre": Case(
-            When(Q(date_adhesion__lt=limite_cadre, has_cadre_signee=False), then=Value(True)),
+            When(Q(date_adhesion__lt=limite_cadre, has_cadre=True, has_cadre_signee=False), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),
-        # Suggestion : pas encore opérationnelle et il manque une pièce qui prend du temps.
+        "is_retard_inconnu": Case(
+            When(Q(date_adhesion__lt=limite_cadre, has_cadre=False), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        # Suggestion : pas encore opérationnelle et il manque, de façon connue, une pièce qui prend du temps
+        # (convention-cadre en élaboration ou signée sans valoir ORT ; des actions mais aucune engagée ;
+        # poste de chef de projet vacant ou à recruter). Ce qui n'est pas renseigné ne déclenche rien.
         "is_risque_suggere": Case(
             When(phase__in=[Phase.OPERATIONNELLE, Phase.RETIREE], then=Value(False)),
-            When(Q(has_cadre_ort=False) | Q(actions_engagees_count=0) | ~chef_en_poste, then=Value(True)),
+            When(
+                Q(has_cadre=True, has_cadre_ort=False)
+                | Q(actions_count__gt=0, actions_engagees_count=0)
+                | chef_manquant,
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        ),
+        # Rien de connu sur la convention-cadre, le chef de projet et les actions, ni décision sur le risque :
+        # la commune est « à renseigner », ni en difficulté ni hors de difficulté.
+        "is_a_renseigner": Case(
+            When(phase__in=[Phase.OPERATIONNELLE, Phase.RETIREE], then=Value(False)),
+            When(
+                Q(has_cadre=False, actions_count=0) & ~chef_connu & sans_decision,
+                then=Value(True),
+            ),
             default=Value(False),
             output_field=BooleanField(),
         ),
@@ -122,6 +156,8 @@ INDICATEURS_PUBLICS = [
     "has_cadre_signee",
     "has_cadre_ort",
     "date_cadre",
+    "has_ort",
+    "has_ort_signee",
     "is_inscrit_crte",
     "actions_count",
     "actions_engagees_count",
@@ -129,36 +165,26 @@ INDICATEURS_PUBLICS = [
     "phase",
 ]
 
-# Comptes agrégés par département ou par région : annotation du suivi de chaque commune et valeur comptée
-# (None : toutes les communes PVD).
-COMPTES_AGREGES = {
-    "communes_pvd_count": (None, None),
-    "adhesion_signee_count": ("has_adhesion", True),
-    "cadre_signee_count": ("has_cadre_signee", True),
-    "cadre_ort_count": ("has_cadre_ort", True),
-    "inscrites_crte_count": ("is_inscrit_crte", True),
-    "operationnelles_count": ("phase", Phase.OPERATIONNELLE),
-}
+
+def couverte_crte():
+    """Pour une commune : son EPCI est signataire d'au moins un CRTE (périmètres officiels des CRTE)."""
+    from communes.models import Crte
+
+    return Exists(Crte.epcis.through.objects.filter(epci_id=OuterRef("epci_id")))
 
 
-def indicateurs_agreges(queryset, *, chemin):
-    """Annote un QuerySet de départements ou de régions : nombre de ses communes PVD, puis de celles dont
-    l'annotation du suivi vaut la valeur de COMPTES_AGREGES. Une seule requête : jointure vers les seules
-    communes PVD (FilteredRelation), GROUP BY et COUNT … FILTER, avec les expressions de with_suivi()
-    (suivi_annotations) ; aucune boucle par commune, un territoire sans commune PVD compte 0.
-    chemin : relation du modèle vers ses communes ("communes", "departements__communes")."""
-    annotations = suivi_annotations(prefix="communes_pvd__territoire__")
-    comptes = {
-        nom: Count("communes_pvd", filter=Q(**{annotation: valeur}) if annotation else None)
-        for nom, (annotation, valeur) in COMPTES_AGREGES.items()
-    }
-    return (
-        queryset.alias(
-            communes_pvd=FilteredRelation(
-                chemin,
-                condition=Q(**{f"{chemin}__id_pvd__isnull": False, f"{chemin}__sortie_liste__isnull": True}),
-            )
+def raisons_suggestion(commune):
+    """Motifs de la suggestion du suivi, en toutes lettres (sans requête : annotations with_suivi). Comme la
+    suggestion (communes.querysets, is_risque_suggere), seulement ce qui est connu."""
+    raisons = []
+    if commune.has_cadre and not commune.has_cadre_ort:
+        raisons.append(
+            "convention-cadre signée sans valoir ORT"
+            if commune.has_cadre_signee
+            else "convention-cadre en élaboration"
         )
-        .alias(**{nom: annotations[nom] for nom in INDICATEURS_PUBLICS})
-        .annotate(**comptes)
-    )
+    if commune.actions_count and not commune.actions_engagees_count:
+        raisons.append("aucune action engagée")
+    if commune.chef_de_projet_statut in (StatutChefDeProjet.VACANT, StatutChefDeProjet.A_RECRUTER):
+        raisons.append(f"chef de projet : {StatutChefDeProjet(commune.chef_de_projet_statut).label.lower()}")
+    return raisons

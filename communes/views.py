@@ -13,13 +13,13 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from communes import forms
-from communes.constants import DELAI_CONVENTION_CADRE_MOIS, Phase, StatutChefDeProjet, TypeConvention
+from communes.constants import DELAI_CONVENTION_CADRE_MOIS, Phase, TypeConvention
 from communes.exports import communes_exporter
 from communes.filters import CommuneFilter
 from communes.historique import historique_territoire
 from communes.imports import COLONNES, statuts_importer
-from communes.models import Action, Avenant, ChefDeProjet, Convention, Financement, Ort, Territoire
-from communes.querysets import mois_apres
+from communes.models import Action, Avenant, ChefDeProjet, Convention, Crte, Financement, Ort, Territoire
+from communes.querysets import mois_apres, raisons_suggestion
 from communes.services import (
     ConflitEdition,
     adhesion_date_liste_ecarter,
@@ -140,6 +140,9 @@ class CommuneDetailView(DetailView):
             adhesion=conventions.get(TypeConvention.ADHESION),
             cadre=conventions.get(TypeConvention.CADRE),
             ort=Ort.objects.filter(territoire=territoire).prefetch_related("secteurs").first(),
+            crtes_couvrant=list(Crte.objects.filter(epcis=commune.epci_id).order_by("nom"))
+            if commune.epci_id
+            else [],
             chef=ChefDeProjet.objects.filter(territoire=territoire).first(),
             actions=territoire.actions.prefetch_related("financements").order_by("-statut", "titre"),
             historique=historique_territoire(territoire),
@@ -186,13 +189,7 @@ class CommuneDetailView(DetailView):
         phase = Phase(commune.phase)
         etape = int(phase.value[0]) if phase != Phase.RETIREE else None
         suivantes = [p for p in Phase if p != Phase.RETIREE and etape and int(p.value[0]) == etape + 1]
-        raisons = []
-        if not commune.has_cadre_ort:
-            raisons.append("pas de convention-cadre valant ORT signée")
-        if not commune.actions_engagees_count:
-            raisons.append("aucune action engagée")
-        if commune.chef_de_projet_statut != StatutChefDeProjet.EN_POSTE:
-            raisons.append("pas de chef de projet en poste")
+        raisons = raisons_suggestion(commune)
         return {
             "phase_label": phase.label,
             "etape": etape,

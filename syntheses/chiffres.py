@@ -1,36 +1,26 @@
 """Chiffres d'une note de synthèse, calculés en base au moment de la génération.
 
-Un nombre de requêtes fixe quelle que soit la taille de la région : chaque requête est agrégée par
-département (GROUP BY), la région est la somme de ses départements."""
+Ce sont ceux du tableau de bord : tableau.indicateurs (une définition par chiffre, DEFINITIONS) calcule les
+Chiffres de chaque département en un nombre de requêtes fixe ; la région est la somme de ses départements.
+Ce module ne fait que les présenter pour la note (montants en euros, listes de communes)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from communes.constants import Dispositif, Phase, StatutAction, StatutChefDeProjet
-from communes.models import Action, Financement, Ort
+from communes.constants import AxeFondsVert, Dispositif, Phase, StatutAction
+from communes.querysets import raisons_suggestion  # noqa: F401 (lu ici par les vues des notes)
 from syntheses.models import CommuneRisque, SectionDepartementale
-from territoires.models import Commune
+from tableau.indicateurs import Chiffres as Indicateurs
+from tableau.indicateurs import chiffres_calculer, euros
+from territoires.models import Commune, alphabetique
 
 NON_DISPONIBLE = "non disponible"
 
 PHASES = [p for p in Phase]
 STATUTS_ACTION = [s for s in StatutAction]
-
-# Indicateurs comptés par commune : (attribut, libellé) dans l'ordre des tableaux.
-INDICATEURS_COMMUNES = [
-    ("communes_count", "Communes PVD"),
-    ("operationnelles_count", "Communes en phase opérationnelle"),
-    ("cadres_signees_count", "Conventions-cadres signées"),
-    ("cadres_ort_count", "Conventions-cadres valant ORT"),
-    ("ort_count", "ORT signées"),
-    ("crte_count", "Inscriptions au CRTE"),
-    ("chefs_en_poste_count", "Chefs de projet en poste"),
-    ("retard_cadre_count", "Échéance des 18 mois dépassée"),
-    ("risques_calcules_count", "Communes en difficulté (suivi)"),
-]
 
 
 @dataclass
@@ -38,6 +28,12 @@ class Financements:
     lignes_count: int = 0
     demande: Decimal = Decimal(0)
     accorde: Decimal = Decimal(0)
+
+    @classmethod
+    def depuis(cls, valeurs):
+        """[lignes, demandé, accordé] (centimes) du moteur d'indicateurs → montants en euros."""
+        lignes, demande, accorde = valeurs
+        return cls(lignes, euros(demande), euros(accorde))
 
     def ajouter(self, autre):
         self.lignes_count += autre.lignes_count
@@ -47,34 +43,65 @@ class Financements:
 
 @dataclass
 class Chiffres:
-    """Chiffres d'un département ou de la région (somme de ses départements)."""
+    """Chiffres d'un département ou de la région, lus dans les Chiffres du moteur (tableau.indicateurs)."""
 
     code: str
     nom: str
-    communes_count: int = 0
-    operationnelles_count: int = 0
-    cadres_signees_count: int = 0
-    cadres_ort_count: int = 0
-    ort_count: int = 0
-    crte_count: int = 0
-    chefs_en_poste_count: int = 0
-    retard_cadre_count: int = 0
-    risques_calcules_count: int = 0
-    phases: dict = field(default_factory=lambda: {p.value: 0 for p in PHASES})
-    actions: dict = field(default_factory=lambda: {s.value: 0 for s in STATUTS_ACTION})
-    actions_cout: Decimal = Decimal(0)
-    # dispositif (hors fonds vert) → Financements ; fonds vert par axe → Financements
-    financements: dict = field(default_factory=dict)
-    fonds_vert: dict = field(default_factory=dict)
+    i: Indicateurs = field(default_factory=Indicateurs)
     clubs: dict | None = None
+
+    # Les comptes de la note, tels que les définit tableau.indicateurs.DEFINITIONS.
+    communes_count = property(lambda self: self.i.communes)
+    en_cours_count = property(lambda self: self.i.en_cours)
+    retirees_count = property(lambda self: self.i.retirees)
+    sorties_count = property(lambda self: self.i.sorties)
+    operationnelles_count = property(lambda self: self.i.operationnelle)
+    cadres_signees_count = property(lambda self: self.i.cadre_signee)
+    cadres_ort_count = property(lambda self: self.i.cadre_ort)
+    cadres_non_renseignees_count = property(lambda self: self.i.en_cours - self.i.cadre_connu)
+    ort_count = property(lambda self: self.i.ort_signee)
+    crte_count = property(lambda self: self.i.crte)
+    crte_couvertes_count = property(lambda self: self.i.crte_couvertes)
+    crtes_count = property(lambda self: self.i.crtes_count)
+    chefs_en_poste_count = property(lambda self: self.i.chefs_en_poste)
+    territoires_count = property(lambda self: self.i.territoires)
+    retard_cadre_count = property(lambda self: self.i.retard_cadre)
+    risques_calcules_count = property(lambda self: self.i.risque)
+    a_renseigner_count = property(lambda self: self.i.a_renseigner)
+
+    @property
+    def phases(self):
+        return {p.value: self.i.phases.get(p.value, 0) for p in PHASES}
+
+    @property
+    def actions(self):
+        return {s.value: self.i.actions.get(s.value, 0) for s in STATUTS_ACTION}
+
+    @property
+    def actions_cout(self):
+        return euros(sum(self.i.actions_cout.values()))
 
     @property
     def actions_count(self):
-        return sum(self.actions.values())
+        return self.i.actions_total
 
     @property
     def actions_engagees_count(self):
-        return self.actions[StatutAction.ENGAGEE] + self.actions[StatutAction.LIVREE]
+        return self.i.actions_engagees
+
+    @property
+    def financements(self):
+        """dispositif (hors fonds vert) → Financements, en euros."""
+        return {
+            code: Financements.depuis(valeurs)
+            for code, valeurs in self.i.par_dispositif().items()
+            if code != Dispositif.FONDS_VERT
+        }
+
+    @property
+    def fonds_vert(self):
+        """axe du fonds vert → Financements, en euros."""
+        return {axe: Financements.depuis(valeurs) for axe, valeurs in self.i.fonds_vert_par_axe().items()}
 
     @property
     def financements_total(self):
@@ -97,28 +124,14 @@ class Chiffres:
         return [(StatutAction(code).label, n) for code, n in self.actions.items()]
 
     def financements_list(self):
+        financements = self.financements
         return [
-            (Dispositif(code).label, self.financements[code])
-            for code in Dispositif.values
-            if code in self.financements
+            (Dispositif(code).label, financements[code]) for code in Dispositif.values if code in financements
         ]
 
     def fonds_vert_list(self):
-        from communes.constants import AxeFondsVert
-
-        return [(AxeFondsVert(axe).label, self.fonds_vert[axe]) for axe in sorted(self.fonds_vert)]
-
-    def ajouter(self, autre):
-        for attribut, _ in INDICATEURS_COMMUNES:
-            setattr(self, attribut, getattr(self, attribut) + getattr(autre, attribut))
-        for code, n in autre.phases.items():
-            self.phases[code] += n
-        for code, n in autre.actions.items():
-            self.actions[code] += n
-        self.actions_cout += autre.actions_cout
-        for cible, source in ((self.financements, autre.financements), (self.fonds_vert, autre.fonds_vert)):
-            for code, ligne in source.items():
-                cible.setdefault(code, Financements()).ajouter(ligne)
+        fonds_vert = self.fonds_vert
+        return [(AxeFondsVert(axe).label, fonds_vert[axe]) for axe in sorted(fonds_vert)]
 
 
 @dataclass
@@ -134,19 +147,16 @@ class ChiffresSynthese:
     def matrice_financements(self):
         """Montants accordés par dispositif (lignes) et par département (colonnes), puis la région ; le fonds
         vert à part, par axe. Lignes : (libellé, [montant par département], montant région, est_fonds_vert)."""
-        from communes.constants import AxeFondsVert
-
         lignes = []
+        region_financements = self.region.financements
+        departements = [(d.financements, d.fonds_vert) for d in self.departements]
         for code in Dispositif.values:
-            if code in self.region.financements:
+            if code in region_financements:
                 lignes.append(
                     (
                         Dispositif(code).label,
-                        [
-                            d.financements[code].accorde if code in d.financements else None
-                            for d in self.departements
-                        ],
-                        self.region.financements[code].accorde,
+                        [f[code].accorde if code in f else None for f, _ in departements],
+                        region_financements[code].accorde,
                         False,
                     )
                 )
@@ -158,16 +168,14 @@ class ChiffresSynthese:
                 False,
             )
         )
+        region_fonds_vert = self.region.fonds_vert
         for axe in AxeFondsVert.values:
-            if axe in self.region.fonds_vert:
+            if axe in region_fonds_vert:
                 lignes.append(
                     (
                         f"Fonds vert, axe {axe}",
-                        [
-                            d.fonds_vert[axe].accorde if axe in d.fonds_vert else None
-                            for d in self.departements
-                        ],
-                        self.region.fonds_vert[axe].accorde,
+                        [fv[axe].accorde if axe in fv else None for _, fv in departements],
+                        region_fonds_vert[axe].accorde,
                         True,
                     )
                 )
@@ -182,77 +190,17 @@ class ChiffresSynthese:
         return lignes
 
 
-def raisons_suggestion(commune):
-    """Motifs de la suggestion du suivi, en toutes lettres (sans requête : annotations with_suivi)."""
-    raisons = []
-    if not commune.has_cadre_ort:
-        raisons.append("pas de convention-cadre valant ORT signée")
-    if not commune.actions_engagees_count:
-        raisons.append("aucune action engagée")
-    if commune.chef_de_projet_statut != StatutChefDeProjet.EN_POSTE:
-        raisons.append("pas de chef de projet en poste")
-    return raisons
-
-
-def _communes(departement_ids):
-    """Indicateurs par commune, agrégés par département en une requête."""
-    ort = Ort.objects.filter(territoire=OuterRef("territoire"))
-    qs = (
-        Commune.objects.pvd()
-        .filter(departement_id__in=departement_ids)
-        .with_suivi()
-        .annotate(has_ort=Exists(ort))
-        .order_by()
-        .values("departement_id")
-    )
-    en_cours = ~Q(phase=Phase.RETIREE)
-    agregats = {
-        "communes_count": Count("pk"),
-        "operationnelles_count": Count("pk", filter=Q(phase=Phase.OPERATIONNELLE)),
-        "cadres_signees_count": Count("pk", filter=Q(has_cadre_signee=True) & en_cours),
-        "cadres_ort_count": Count("pk", filter=Q(has_cadre_ort=True) & en_cours),
-        "ort_count": Count("pk", filter=Q(has_ort=True) & en_cours),
-        "crte_count": Count("pk", filter=Q(is_inscrit_crte=True) & en_cours),
-        "chefs_en_poste_count": Count(
-            "pk", filter=Q(chef_de_projet_statut=StatutChefDeProjet.EN_POSTE) & en_cours
-        ),
-        "retard_cadre_count": Count("pk", filter=Q(is_retard_cadre=True) & en_cours),
-        "risques_calcules_count": Count("pk", filter=Q(is_risque=True)),
-    }
-    for phase in PHASES:
-        agregats[f"phase_{phase.value}"] = Count("pk", filter=Q(phase=phase.value))
-    return {ligne["departement_id"]: ligne for ligne in qs.annotate(**agregats)}
-
-
-def _actions(departement_ids):
-    qs = (
-        Action.objects.filter(territoire__departement_id__in=departement_ids)
-        .order_by()
-        .values("territoire__departement_id", "statut")
-        .annotate(n=Count("pk"), cout=Sum("cout"))
-    )
-    return list(qs)
-
-
-def _financements(departement_ids):
-    qs = (
-        Financement.objects.filter(action__territoire__departement_id__in=departement_ids)
-        .order_by()
-        .values("action__territoire__departement_id", "dispositif", "axe_fonds_vert")
-        .annotate(n=Count("pk"), demande=Sum("montant_demande"), accorde=Sum("montant_accorde"))
-    )
-    return list(qs)
-
-
 def _risques_calcules(departement_ids):
-    """Communes signalées en difficulté par le suivi (décision du département ou suggestion)."""
+    """Communes signalées en difficulté par le suivi (décision du département ou suggestion), comme le chiffre
+    « En difficulté » : communes en cours, ordre alphabétique français."""
     qs = (
         Commune.objects.pvd()
         .filter(departement_id__in=departement_ids)
         .with_suivi()
         .filter(is_risque=True)
+        .exclude(phase=Phase.RETIREE)
         .select_related("territoire")
-        .order_by("departement_id", "nom")
+        .order_by("departement_id", alphabetique("nom"))
     )
     par_departement = {}
     for commune in qs:
@@ -307,40 +255,25 @@ def synthese_chiffres(synthese, *, today=None):
         .prefetch_related(
             Prefetch(
                 "communes_risque",
-                queryset=CommuneRisque.objects.select_related("commune").order_by("commune__nom"),
+                queryset=CommuneRisque.objects.select_related("commune").order_by(
+                    alphabetique("commune__nom")
+                ),
             )
         )
         .order_by("departement__code")
     )
     departements = [s.departement for s in sections]
     ids = [d.code for d in departements]
-    communes = _communes(ids)
-    region = Chiffres(code=synthese.region_id, nom=synthese.region.nom)
-    par_code = {}
-    for departement in departements:
-        chiffres = Chiffres(code=departement.code, nom=departement.nom)
-        ligne = communes.get(departement.code)
-        if ligne:
-            for attribut, _ in INDICATEURS_COMMUNES:
-                setattr(chiffres, attribut, ligne[attribut])
-            for phase in PHASES:
-                chiffres.phases[phase.value] = ligne[f"phase_{phase.value}"]
-        par_code[departement.code] = chiffres
-    for ligne in _actions(ids):
-        chiffres = par_code[ligne["territoire__departement_id"]]
-        chiffres.actions[ligne["statut"]] += ligne["n"]
-        chiffres.actions_cout += ligne["cout"] or Decimal(0)
-    for ligne in _financements(ids):
-        chiffres = par_code[ligne["action__territoire__departement_id"]]
-        valeurs = Financements(ligne["n"], ligne["demande"] or Decimal(0), ligne["accorde"] or Decimal(0))
-        if ligne["dispositif"] == Dispositif.FONDS_VERT:
-            chiffres.fonds_vert.setdefault(ligne["axe_fonds_vert"], Financements()).ajouter(valeurs)
-        else:
-            chiffres.financements.setdefault(ligne["dispositif"], Financements()).ajouter(valeurs)
+    indicateurs = chiffres_calculer(ids, today=today)
+    par_code = {d.code: Chiffres(code=d.code, nom=d.nom, i=indicateurs[d.code]) for d in departements}
+    region = Chiffres(
+        code=synthese.region_id,
+        nom=synthese.region.nom,
+        i=Indicateurs.somme(indicateurs[code] for code in ids),
+    )
     clubs = chiffres_clubs(Departement.objects.filter(code__in=ids).order_by("code"), synthese.campagne.annee)
     for code, chiffres in par_code.items():
         chiffres.clubs = clubs.get(code) if clubs is not None else None
-        region.ajouter(chiffres)
     return ChiffresSynthese(
         region=region,
         departements=[par_code[code] for code in ids],

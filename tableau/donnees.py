@@ -25,9 +25,17 @@ def nombre_texte(valeur):
 
 
 def part_texte(part, decimales=0):
+    """Une part en %, qui n'affiche jamais 100 % s'il manque quelque chose ni 0 % s'il y a quelque chose :
+    « > 99 % », « < 1 % »."""
     if part is None:
         return "—"
-    return f"{part * 100:.{decimales}f}".replace(".", ",") + f"{ESPACE_INSECABLE}%"
+    pas = 10**-decimales
+    texte = f"{part * 100:.{decimales}f}"
+    if part < 1 and float(texte) >= 100:
+        texte = "> " + f"{100 - pas:.{decimales}f}"
+    elif part > 0 and float(texte) == 0:
+        texte = "< " + f"{pas:.{decimales}f}"
+    return texte.replace(".", ",") + f"{ESPACE_INSECABLE}%"
 
 
 def euros_texte(centimes):
@@ -158,16 +166,37 @@ class Donnees:
 
 # Tableaux du tableau de bord -----------------------------------------------------------------------------
 def donnees_chiffres_cles(chiffres_cles):
+    """Les chiffres clés, montants en euros (arrondis à l'euro) : mêmes valeurs à l'écran et dans les exports."""
+
+    def valeur(c):
+        return round(euros(c.valeur)) if c.format == "euros" else c.valeur
+
     return Donnees(
         nom="chiffres-cles",
         titre="Chiffres clés",
         colonnes=[
             Colonne("Indicateur"),
             Colonne("Valeur", "nombre"),
+            Colonne("Unité"),
             Colonne("Sur", "nombre"),
             Colonne("Part", "part"),
+            Colonne("Non renseignées", "nombre"),
+            Colonne("À confirmer", "nombre"),
+            Colonne("Détail"),
         ],
-        lignes=[[c.libelle, c.valeur, c.total, c.part] for c in chiffres_cles],
+        lignes=[
+            [
+                c.libelle,
+                valeur(c),
+                "€" if c.format == "euros" else c.definition.compte,
+                c.total,
+                c.part,
+                c.non_renseignes,
+                c.a_confirmer,
+                c.detail,
+            ]
+            for c in chiffres_cles
+        ],
     )
 
 
@@ -178,15 +207,24 @@ def donnees_sous_territoires(*, nom, titre, libelle, lignes, total):
         return [
             etiquette,
             c.communes,
-            c.taux(c.adhesion),
+            c.en_cours,
+            c.adhesion,
+            c.cadre_signee,
             c.taux(c.cadre_signee),
-            c.taux(c.ort_en_vigueur),
-            c.taux(c.crte),
+            c.en_cours - c.cadre_connu,
+            c.ort_signee,
+            c.taux(c.ort_signee),
+            c.crte_couvertes,
+            c.crtes_count,
+            c.crte,
             c.operationnelle,
             c.taux(c.operationnelle),
             c.risque,
+            c.a_renseigner,
+            c.retard_cadre,
             c.chefs_en_poste,
             c.chefs_vacants,
+            c.chefs_non_renseignes,
             c.actions_engagees,
             c.actions_total,
             c.financements_accordes,
@@ -199,19 +237,28 @@ def donnees_sous_territoires(*, nom, titre, libelle, lignes, total):
         colonnes=[
             Colonne(libelle),
             Colonne("Communes PVD", "nombre"),
-            Colonne("Adhésion signée", "part", affichee=False),
-            Colonne("Convention-cadre signée", "part"),
-            Colonne("ORT en vigueur", "part"),
-            Colonne("Inscrites au CRTE", "part"),
-            Colonne("Phase opérationnelle (communes)", "nombre", affichee=False),
-            Colonne("Phase opérationnelle", "part"),
+            Colonne("Communes en cours", "nombre", affichee=False),
+            Colonne("Adhésion signée", "nombre", affichee=False),
+            Colonne("Convention-cadre signée", "nombre"),
+            Colonne("Convention-cadre signée, part", "part", affichee=False),
+            Colonne("Convention-cadre non renseignée", "nombre", affichee=False),
+            Colonne("ORT signée", "nombre"),
+            Colonne("ORT signée, part", "part", affichee=False),
+            Colonne("Couvertes par un CRTE", "nombre"),
+            Colonne("CRTE distincts", "nombre"),
+            Colonne("Inscrites au CRTE", "nombre", affichee=False),
+            Colonne("Phase opérationnelle", "nombre"),
+            Colonne("Phase opérationnelle, part", "part"),
             Colonne("En difficulté", "nombre"),
+            Colonne("À renseigner", "nombre"),
+            Colonne("Échéance des 18 mois dépassée", "nombre", affichee=False),
             Colonne("Chefs de projet en poste", "nombre"),
-            Colonne("Postes vacants", "nombre"),
+            Colonne("Postes vacants", "nombre", affichee=False),
+            Colonne("Chef de projet non renseigné", "nombre", affichee=False),
             Colonne("Actions engagées ou livrées", "nombre"),
             Colonne("Actions", "nombre", affichee=False),
             Colonne("Financements accordés", "euros"),
-            Colonne("dont fonds vert", "euros"),
+            Colonne("dont fonds vert", "euros", affichee=False),
         ],
         lignes=[valeurs(f"{n} ({code})" if code else n, c) for n, code, _url, c in lignes],
         liens=[url for _n, _code, url, _c in lignes],

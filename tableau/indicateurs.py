@@ -1,6 +1,6 @@
 """Chiffres du tableau de bord, calculés par des requêtes d'agrégat en base (aucune boucle sur les communes).
 
-- chiffres_calculer(codes) : quatre requêtes GROUP BY qui donnent, pour chaque département demandé, tous les
+- chiffres_calculer(codes) : sept requêtes GROUP BY qui donnent, pour chaque département demandé, tous les
   chiffres (communes, territoires et chefs de projet, actions, financements) et la série mensuelle.
   La phase, les alertes et le risque sont ceux de communes.querysets.suivi_annotations : la liste des
   communes, ses filtres et le tableau de bord comptent exactement la même chose.
@@ -33,54 +33,79 @@ from django.db.models import (
 from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, Greatest, TruncMonth
 from django.utils import timezone
 
-from communes.constants import STATUTS_ENGAGES, Dispositif, Phase
-from communes.models import Action, Financement, Ort, Territoire
-from communes.querysets import suivi_annotations
+from communes.constants import STATUTS_ENGAGES, Dispositif, Phase, TypeConvention
+from communes.models import Action, Convention, Financement, Ort, Territoire
+from communes.querysets import couverte_crte, suivi_annotations
 from tableau.models import VersionDepartement
 from territoires.models import Commune
 
 DEBUT_PROGRAMME = datetime.date(2020, 10, 1)
-CACHE_PREFIXE = "tableau:chiffres:v1"
+CACHE_PREFIXE = "tableau:chiffres:v2"
 CACHE_DUREE = 24 * 3600
 
-# Drapeaux comptés par commune : (clé, colonne de la requête par commune).
+# Drapeaux comptés par commune : (clé de Chiffres, colonne de la requête par commune). Ils ne comptent que
+# les communes en cours (ni retirées ni sorties de la liste) : voir chiffres_calculer.
 DRAPEAUX_COMMUNES = [
     ("adhesion", "has_adhesion"),
+    ("adhesion_a_confirmer", "is_adhesion_a_confirmer"),
+    ("cadre_connu", "has_cadre"),
     ("cadre_signee", "has_cadre_signee"),
     ("cadre_ort", "has_cadre_ort"),
+    ("ort_signee", "has_ort_signee"),
+    ("ort_sans_date", "is_ort_sans_date"),
+    ("ort_a_confirmer", "is_ort_a_confirmer"),
     ("ort_en_vigueur", "is_ort_en_vigueur"),
     ("crte", "is_inscrit_crte"),
+    ("crte_couvertes", "is_couverte_crte"),
     ("risque", "is_risque"),
+    ("a_renseigner", "is_a_renseigner"),
     ("retard_cadre", "is_retard_cadre"),
+    ("retard_inconnu", "is_retard_inconnu"),
 ]
 
 
-COMPTES = ("communes", "adhesion", "cadre_signee", "cadre_ort", "ort_en_vigueur", "crte", "operationnelle",
-           "risque", "retard_cadre", "retirees", "territoires")  # fmt: skip
+COMPTES = ("communes", "retirees", "sorties", "operationnelle", "territoires", "cadre_propose",
+           *(cle for cle, _ in DRAPEAUX_COMMUNES))  # fmt: skip
 
 
 @dataclass(slots=True)
 class Chiffres:
-    """Les chiffres d'un département ; additionnés, ceux d'une région ou de la France entière."""
+    """Les chiffres d'un département ; additionnés, ceux d'une région ou de la France entière.
+    Chaque compte est défini une fois, dans DEFINITIONS (plus bas) : c'est ce que lisent le tableau de bord,
+    la note de synthèse, l'API et les exports."""
 
-    communes: int = 0
+    communes: int = 0  # communes de la liste PVD en vigueur, retirées comprises
+    retirees: int = 0
+    sorties: int = 0  # sorties de la liste PVD : comptées à part, dans aucun autre chiffre
+    operationnelle: int = 0
     adhesion: int = 0
+    adhesion_a_confirmer: int = 0
+    cadre_connu: int = 0  # convention-cadre renseignée (en élaboration ou signée)
     cadre_signee: int = 0
     cadre_ort: int = 0
+    cadre_propose: int = 0  # convention-cadre valant ORT proposée d'après la liste ORT, à confirmer
+    ort_signee: int = 0
+    ort_sans_date: int = 0
+    ort_a_confirmer: int = 0
     ort_en_vigueur: int = 0
     crte: int = 0
-    operationnelle: int = 0
+    crte_couvertes: int = 0
     risque: int = 0
+    a_renseigner: int = 0
     retard_cadre: int = 0
-    retirees: int = 0
+    retard_inconnu: int = 0
     territoires: int = 0
+    # CRTE distincts qui couvrent au moins une commune en cours (un ensemble : l'union est exacte)
+    crtes: frozenset = frozenset()
+    # phase → nombre de communes (retirées comprises, phase « retirée »)
+    phases: dict = field(default_factory=dict)
     # statut du chef de projet ("" : non renseigné) → nombre de territoires
     chefs: dict = field(default_factory=dict)
     # statut → nombre d'actions, et → coût total en centimes
     actions: dict = field(default_factory=dict)
     actions_cout: dict = field(default_factory=dict)
-    # (dispositif, mesure du fonds vert ou "") → [lignes, demandé, accordé] (montants en centimes : des
-    # entiers, exacts et rapides à additionner et à mettre en cache)
+    # (dispositif, axe du fonds vert ou "", mesure du fonds vert ou "") → [lignes, demandé, accordé]
+    # (montants en centimes : des entiers, exacts et rapides à additionner et à mettre en cache)
     financements: dict = field(default_factory=dict)
     # "AAAA-MM" → communes entrées en phase opérationnelle ce mois-là (et toujours opérationnelles)
     mois: dict = field(default_factory=dict)
@@ -89,7 +114,8 @@ class Chiffres:
         """Ajoute (sur place) les chiffres d'un autre département."""
         for nom in COMPTES:
             setattr(self, nom, getattr(self, nom) + getattr(autre, nom))
-        for nom in ("chefs", "actions", "actions_cout", "mois"):
+        self.crtes = self.crtes | autre.crtes
+        for nom in ("phases", "chefs", "actions", "actions_cout", "mois"):
             mien = getattr(self, nom)
             for cle, valeur in getattr(autre, nom).items():
                 mien[cle] = mien.get(cle, 0) + valeur
@@ -111,9 +137,19 @@ class Chiffres:
         return total
 
     # Chiffres dérivés -------------------------------------------------------------------------------
+    @property
+    def en_cours(self):
+        """Communes de la liste en vigueur qui n'ont pas quitté le programme : l'assiette des chiffres du
+        suivi (une commune retirée ne compte ni au numérateur ni au dénominateur)."""
+        return self.communes - self.retirees
+
     def taux(self, nombre, denominateur=None):
-        denominateur = self.communes if denominateur is None else denominateur
+        denominateur = self.en_cours if denominateur is None else denominateur
         return nombre / denominateur if denominateur else None
+
+    @property
+    def crtes_count(self):
+        return len(self.crtes)
 
     @property
     def chefs_en_poste(self):
@@ -142,17 +178,26 @@ class Chiffres:
     def par_dispositif(self):
         """{dispositif: [lignes, demandé, accordé]}, mesures du fonds vert regroupées."""
         resultat = {}
-        for (dispositif, _mesure), valeurs in self.financements.items():
+        for (dispositif, _axe, _mesure), valeurs in self.financements.items():
             anciennes = resultat.get(dispositif, [0, 0, 0])
             resultat[dispositif] = [a + b for a, b in zip(anciennes, valeurs, strict=True)]
         return resultat
 
     def fonds_vert_par_mesure(self):
-        return {
-            mesure: valeurs
-            for (dispositif, mesure), valeurs in self.financements.items()
-            if dispositif == Dispositif.FONDS_VERT
-        }
+        resultat = {}
+        for (dispositif, _axe, mesure), valeurs in self.financements.items():
+            if dispositif == Dispositif.FONDS_VERT:
+                anciennes = resultat.get(mesure, [0, 0, 0])
+                resultat[mesure] = [a + b for a, b in zip(anciennes, valeurs, strict=True)]
+        return resultat
+
+    def fonds_vert_par_axe(self):
+        resultat = {}
+        for (dispositif, axe, _mesure), valeurs in self.financements.items():
+            if dispositif == Dispositif.FONDS_VERT:
+                anciennes = resultat.get(axe, [0, 0, 0])
+                resultat[axe] = [a + b for a, b in zip(anciennes, valeurs, strict=True)]
+        return resultat
 
     @property
     def financements_accordes(self):
@@ -164,9 +209,14 @@ class Chiffres:
         """En centimes."""
         return sum(v[2] for v in self.fonds_vert_par_mesure().values())
 
+    @property
+    def hors_fonds_vert_accorde(self):
+        """En centimes."""
+        return self.financements_accordes - self.fonds_vert_accorde
+
     def serie_mensuelle(self, today=None):
         """[(date du 1er du mois, communes en phase opérationnelle à la fin du mois, part)] depuis octobre
-        2020 : cumul des mois d'entrée en phase opérationnelle, rapporté aux communes PVD d'aujourd'hui."""
+        2020 : cumul des mois d'entrée en phase opérationnelle, rapporté aux communes PVD en cours."""
         today = today or timezone.localdate()
         serie, cumul, mois = [], 0, DEBUT_PROGRAMME
         cumul = sum(n for cle, n in self.mois.items() if cle < f"{mois:%Y-%m}")
@@ -179,13 +229,17 @@ class Chiffres:
 
 # Requêtes ---------------------------------------------------------------------------------------------
 def _ort_en_vigueur(today):
-    """ORT signée dont la durée (si connue) n'est pas écoulée, ou convention-cadre valant ORT signée."""
+    """ORT signée dont la durée (si connue) n'est pas écoulée — une ORT signée sans date connue compte en
+    vigueur —, ou convention-cadre valant ORT signée."""
     fin = ExtractYear("date_signature") + F("duree_annees")
     orts = (
-        Ort.objects.filter(territoire=OuterRef("territoire"), date_signature__lte=today)
+        Ort.objects.filter(
+            Q(date_signature__lte=today) | Q(date_signature__isnull=True), territoire=OuterRef("territoire")
+        )
         .annotate(fin_annee=fin, mois=ExtractMonth("date_signature"), jour=ExtractDay("date_signature"))
         .filter(
             Q(duree_annees__isnull=True)
+            | Q(date_signature__isnull=True)
             | Q(fin_annee__gt=today.year)
             | Q(fin_annee=today.year, mois__gt=today.month)
             | Q(fin_annee=today.year, mois=today.month, jour__gt=today.day)
@@ -197,6 +251,19 @@ def _ort_en_vigueur(today):
         default=Value(False),
         output_field=BooleanField(),
     )
+
+
+def _provenance():
+    """Valeurs reprises d'un fichier officiel et pas encore confirmées, et ORT sans date connue."""
+    conventions = Convention.objects.filter(territoire=OuterRef("territoire"))
+    ort = Ort.objects.filter(territoire=OuterRef("territoire"))
+    return {
+        "is_adhesion_a_confirmer": Exists(
+            conventions.filter(type=TypeConvention.ADHESION, date_signature__isnull=False, a_confirmer=True)
+        ),
+        "is_ort_a_confirmer": Exists(ort.filter(a_confirmer=True)),
+        "is_ort_sans_date": Exists(ort.filter(date_signature__isnull=True)),
+    }
 
 
 def _date_operationnelle():
@@ -225,7 +292,7 @@ def _territoires_pvd():
 
 
 def requetes_agregats(codes, *, today):
-    """Les quatre requêtes d'agrégat (nom, QuerySet) pour les départements `codes`.
+    """Les sept requêtes d’agrégat (nom, QuerySet) pour les départements `codes`.
 
     La requête des communes groupe par département, phase, mois d'entrée en phase opérationnelle et
     drapeaux : chaque expression est calculée une fois par commune (GROUP BY sur les colonnes du SELECT)
@@ -234,7 +301,12 @@ def requetes_agregats(codes, *, today):
         Commune.objects.pvd()
         .filter(departement_id__in=codes)
         .annotate(**suivi_annotations(prefix="territoire__", today=today))
-        .annotate(is_ort_en_vigueur=_ort_en_vigueur(today), date_operationnelle=_date_operationnelle())
+        .annotate(
+            is_ort_en_vigueur=_ort_en_vigueur(today),
+            date_operationnelle=_date_operationnelle(),
+            is_couverte_crte=couverte_crte(),
+            **_provenance(),
+        )
         .annotate(mois_operationnel=TruncMonth("date_operationnelle", output_field=DateField()))
         .order_by()
         .values(
@@ -250,11 +322,31 @@ def requetes_agregats(codes, *, today):
         .annotate(n=Count("pk"))
         .values_list("departement_id", "chef_de_projet__statut", "n")
     )
+    en_cours = Commune.objects.pvd().filter(departement_id__in=codes, territoire__date_retrait__isnull=True)
+    sorties = (
+        Commune.objects.sorties()
+        .filter(departement_id__in=codes)
+        .order_by()
+        .values("departement_id")
+        .annotate(n=Count("pk"))
+        .values_list("departement_id", "n")
+    )
+    cadres_proposes = (
+        en_cours.filter(territoire__in=Territoire.objects.cadre_ort_propose().values("pk"))
+        .order_by()
+        .values("departement_id")
+        .annotate(n=Count("pk"))
+        .values_list("departement_id", "n")
+    )
+    crtes = (
+        en_cours.filter(epci__crtes__isnull=False)
+        .order_by()
+        .values_list("departement_id", "epci__crtes")
+        .distinct()
+    )
+    pvd_territoire = Exists(Commune.objects.pvd().filter(territoire=OuterRef("territoire")))
     actions = (
-        Action.objects.filter(
-            Exists(Commune.objects.pvd().filter(territoire=OuterRef("territoire"))),
-            territoire__departement_id__in=codes,
-        )
+        Action.objects.filter(pvd_territoire, territoire__departement_id__in=codes)
         .order_by()
         .values("territoire__departement_id", "statut")
         .annotate(n=Count("pk"), total=Sum("cout"))
@@ -266,14 +358,23 @@ def requetes_agregats(codes, *, today):
             action__territoire__departement_id__in=codes,
         )
         .order_by()
-        .values("action__territoire__departement_id", "dispositif", "mesure_fonds_vert")
+        .values("action__territoire__departement_id", "dispositif", "axe_fonds_vert", "mesure_fonds_vert")
         .annotate(n=Count("pk"), demande=Sum("montant_demande"), accorde=Sum("montant_accorde"))
         .values_list(
-            "action__territoire__departement_id", "dispositif", "mesure_fonds_vert", "n", "demande", "accorde"
+            "action__territoire__departement_id",
+            "dispositif",
+            "axe_fonds_vert",
+            "mesure_fonds_vert",
+            "n",
+            "demande",
+            "accorde",
         )
     )
     return {
         "communes": communes,
+        "sorties": sorties,
+        "cadres_proposes": cadres_proposes,
+        "crtes": crtes,
         "territoires": territoires,
         "actions": actions,
         "financements": financements,
@@ -288,7 +389,7 @@ def euros(centimes):
     return Decimal(centimes) / 100
 
 
-# Compiler les quatre requêtes d'agrégat (SQL produit par l'ORM) coûte plus que de les exécuter pour un
+# Compiler les requêtes d'agrégat (SQL produit par l'ORM) coûte plus que de les exécuter pour un
 # département (35 ms contre 15 ms). Leur SQL ne dépend que de la date et du nombre de départements : chaque
 # processus le compile une fois avec des codes de substitution, qu'il remplace ensuite par les vrais codes.
 SUBSTITUT = "¤{}"
@@ -311,7 +412,7 @@ def _compiler(nombre, today, alias):
 
 
 def agregats_lire(codes, *, today):
-    """{nom: lignes} des quatre requêtes d'agrégat, comme list(requete) pour chaque requête de
+    """{nom: lignes} des requêtes d’agrégat, comme list(requete) pour chaque requête de
     requetes_agregats(codes), sans recompiler leur SQL."""
     codes = list(dict.fromkeys(codes))
     alias = Commune.objects.db
@@ -326,7 +427,7 @@ def agregats_lire(codes, *, today):
 
 
 def chiffres_calculer(codes, *, today=None):
-    """{code département: Chiffres} pour les départements demandés : quatre requêtes GROUP BY, quel que
+    """{code département: Chiffres} pour les départements demandés : sept requêtes GROUP BY, quel que
     soit le nombre de départements et de communes ; Python n'additionne que les groupes renvoyés."""
     today = today or timezone.localdate()
     codes = list(codes)
@@ -338,16 +439,27 @@ def chiffres_calculer(codes, *, today=None):
     for dep, phase, mois, nombre, *drapeaux in lignes["communes"]:
         c = resultat[dep]
         c.communes += nombre
+        c.phases[phase] = c.phases.get(phase, 0) + nombre
+        if phase == Phase.RETIREE:
+            c.retirees += nombre
+            continue
         if phase == Phase.OPERATIONNELLE:
             c.operationnelle += nombre
             if mois is not None:
                 cle = f"{mois:%Y-%m}"
                 c.mois[cle] = c.mois.get(cle, 0) + nombre
-        elif phase == Phase.RETIREE:
-            c.retirees += nombre
         for (cle, _), drapeau in zip(DRAPEAUX_COMMUNES, drapeaux, strict=True):
             if drapeau:
                 setattr(c, cle, getattr(c, cle) + nombre)
+    for dep, nombre in lignes["sorties"]:
+        resultat[dep].sorties = nombre
+    for dep, nombre in lignes["cadres_proposes"]:
+        resultat[dep].cadre_propose = nombre
+    crtes = {}
+    for dep, crte in lignes["crtes"]:
+        crtes.setdefault(dep, set()).add(crte)
+    for dep, codes_crte in crtes.items():
+        resultat[dep].crtes = frozenset(codes_crte)
     for dep, statut, nombre in lignes["territoires"]:
         c = resultat[dep]
         c.territoires += nombre
@@ -355,8 +467,8 @@ def chiffres_calculer(codes, *, today=None):
     for dep, statut, nombre, cout in lignes["actions"]:
         resultat[dep].actions[statut] = nombre
         resultat[dep].actions_cout[statut] = _centimes(cout)
-    for dep, dispositif, mesure, nombre, demande, accorde in lignes["financements"]:
-        resultat[dep].financements[(dispositif, mesure or "")] = [
+    for dep, dispositif, axe, mesure, nombre, demande, accorde in lignes["financements"]:
+        resultat[dep].financements[(dispositif, axe or "", mesure or "")] = [
             nombre,
             _centimes(demande),
             _centimes(accorde),
@@ -365,7 +477,7 @@ def chiffres_calculer(codes, *, today=None):
 
 
 def chiffres_departements(codes, *, today=None):
-    """Comme chiffres_calculer, avec le cache : une requête pour lire les versions, et les quatre requêtes
+    """Comme chiffres_calculer, avec le cache : une requête pour lire les versions, et les requêtes
     d'agrégat seulement pour les départements dont les données ont changé (ou jamais calculés)."""
     today = today or timezone.localdate()
     codes = list(codes)
@@ -398,48 +510,305 @@ class Perimetre:
     departement: object = None
 
 
+def nombre_fr(n):
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def pluriel(n, singulier, pluriel_=None):
+    """« 0 réunion », « 1 réunion », « 2 réunions » (en français, 0 et 1 sont au singulier)."""
+    return f"{nombre_fr(n)} {singulier if n < 2 else (pluriel_ or singulier + 's')}"
+
+
+@dataclass(frozen=True)
+class Definition:
+    """Un chiffre, défini une fois : ce que lisent le tableau de bord, la note de synthèse, l'API et les
+    exports (valeur, dénominateur, non renseignés, à confirmer), et la page « Définitions des indicateurs »."""
+
+    code: str
+    libelle: str
+    definition: str
+    compte: str  # ce qui est compté : "communes", "territoires", "actions" ou "euros"
+    retraits: str  # comment comptent les communes retirées du programme ou sorties de la liste
+    source: str
+    valeur: object  # Chiffres → nombre
+    total: object = None  # Chiffres → dénominateur de la part (None : pas de part)
+    non_renseignes: object = None  # Chiffres → nombre de « non renseigné » (None : sans objet)
+    a_confirmer: object = None  # Chiffres → valeurs reprises d'un fichier officiel, pas encore confirmées
+    detail: object = None  # Chiffres → texte
+    libelle_non_renseignes: tuple = ("non renseignée", "non renseignées")  # singulier, pluriel
+
+    @property
+    def format(self):
+        return "euros" if self.compte == "euros" else "nombre"
+
+
+SUIVI_EN_COURS = (
+    "Parmi les communes de la liste PVD en vigueur qui n’ont pas quitté le programme : une commune retirée "
+    "n’est comptée ni dans le chiffre ni dans le total ; une commune sortie de la liste n’est comptée nulle part "
+    "(elle l’est à part, avec les communes PVD)."
+)
+SAISIE = "Suivi saisi par la préfecture de département dans PVD Suivi."
+
+
+def _detail_communes(c):
+    morceaux = []
+    if c.retirees:
+        morceaux.append(f"dont {pluriel(c.retirees, 'retirée')} du programme")
+    if c.sorties:
+        morceaux.append(
+            f"{pluriel(c.sorties, 'commune sortie', 'communes sorties')} de la liste, comptées à part"
+        )
+    return " · ".join(morceaux)
+
+
+def _detail_cadre(c):
+    morceaux = [
+        f"dont {nombre_fr(c.cadre_ort)} valant ORT",
+        f"{nombre_fr(c.cadre_connu - c.cadre_signee)} en élaboration",
+    ]
+    if c.cadre_propose:
+        morceaux.append(
+            f"{pluriel(c.cadre_propose, 'proposée', 'proposées')} d’après la liste ORT, à confirmer (non comptées)"
+        )
+    return " · ".join(morceaux)
+
+
+def _detail_ort(c):
+    morceaux = [f"{nombre_fr(c.ort_en_vigueur)} en vigueur"]
+    if c.ort_sans_date:
+        morceaux.append(f"{pluriel(c.ort_sans_date, 'signée', 'signées')} sans date connue")
+    return "dont " + " · ".join(morceaux)
+
+
+DEFINITIONS = {
+    d.code: d
+    for d in [
+        Definition(
+            "communes",
+            "Communes PVD",
+            "Communes de la liste Petites villes de demain en vigueur (le dernier millésime chargé).",
+            "communes",
+            "Les communes retirées du programme sont comptées (et dénombrées dans le détail) ; les communes "
+            "sorties de la liste ne le sont pas : elles sont dénombrées à part.",
+            "Liste des communes PVD de l’ANCT (data.gouv.fr), millésime chargé.",
+            lambda c: c.communes,
+            detail=_detail_communes,
+        ),
+        Definition(
+            "adhesion",
+            "Convention d’adhésion signée",
+            "Communes dont le territoire a une convention d’adhésion avec une date de signature.",
+            "communes",
+            SUIVI_EN_COURS,
+            "Date de signature de la liste PVD de l’ANCT (à confirmer), puis "
+            + SAISIE[0].lower()
+            + SAISIE[1:],
+            lambda c: c.adhesion,
+            total=lambda c: c.en_cours,
+            non_renseignes=lambda c: c.en_cours - c.adhesion,
+            a_confirmer=lambda c: c.adhesion_a_confirmer,
+        ),
+        Definition(
+            "cadre_signee",
+            "Convention-cadre signée",
+            "Communes dont le territoire a une convention-cadre avec une date de signature. « Non renseignée » : "
+            "aucune convention-cadre saisie (ni en élaboration ni signée). Une convention-cadre proposée d’après "
+            "la liste ORT n’est comptée qu’une fois confirmée par la préfecture.",
+            "communes",
+            SUIVI_EN_COURS,
+            SAISIE,
+            lambda c: c.cadre_signee,
+            total=lambda c: c.en_cours,
+            non_renseignes=lambda c: c.en_cours - c.cadre_connu,
+            detail=_detail_cadre,
+        ),
+        Definition(
+            "ort_signee",
+            "ORT signée",
+            "Communes dont le territoire a une ORT signée (avec ou sans date connue) ou une convention-cadre "
+            "signée valant ORT. « En vigueur » : signée à la date du jour et dont la durée, si elle est connue, "
+            "n’est pas écoulée (une ORT sans date connue est comptée en vigueur).",
+            "communes",
+            SUIVI_EN_COURS,
+            "Liste des ORT de la DGALN et de l’ANCT (à confirmer), puis " + SAISIE[0].lower() + SAISIE[1:],
+            lambda c: c.ort_signee,
+            total=lambda c: c.en_cours,
+            non_renseignes=lambda c: c.en_cours - c.ort_signee,
+            a_confirmer=lambda c: c.ort_a_confirmer,
+            detail=_detail_ort,
+        ),
+        Definition(
+            "crte_couverture",
+            "Couvertes par un CRTE",
+            "Communes dont l’EPCI est signataire d’au moins un CRTE (contrat pour la réussite de la transition "
+            "écologique), et nombre de CRTE distincts qui les couvrent. C’est un fait du périmètre des contrats, "
+            "distinct de l’inscription de la convention-cadre au CRTE.",
+            "communes",
+            SUIVI_EN_COURS,
+            "Périmètres officiels des CRTE (ANCT, groupements d’EPCI), par l’EPCI de la commune.",
+            lambda c: c.crte_couvertes,
+            total=lambda c: c.en_cours,
+            detail=lambda c: pluriel(c.crtes_count, "CRTE distinct", "CRTE distincts"),
+        ),
+        Definition(
+            "crte",
+            "Convention-cadre inscrite au CRTE",
+            "Communes dont le territoire a enregistré le CRTE et la date d’inscription de sa convention-cadre.",
+            "communes",
+            SUIVI_EN_COURS,
+            SAISIE,
+            lambda c: c.crte,
+            total=lambda c: c.en_cours,
+            non_renseignes=lambda c: c.en_cours - c.crte,
+        ),
+        Definition(
+            "operationnelle",
+            "En phase opérationnelle",
+            "Communes dont le territoire a une convention-cadre signée valant ORT, inscrite au CRTE, et au moins "
+            "une action engagée ou livrée.",
+            "communes",
+            SUIVI_EN_COURS,
+            SAISIE,
+            lambda c: c.operationnelle,
+            total=lambda c: c.en_cours,
+        ),
+        Definition(
+            "risque",
+            "En difficulté",
+            "Communes que la préfecture a jugées à risque de ne pas atteindre la phase opérationnelle, ou, sans "
+            "décision, que le suivi signale parce qu’il y manque, de façon connue, une pièce : convention-cadre "
+            "en élaboration ou sans valeur d’ORT, des actions mais aucune engagée, poste de chef de projet vacant "
+            "ou à recruter. Ce qui n’est pas renseigné ne signale rien : une commune dont on ne connaît ni la "
+            "convention-cadre, ni le chef de projet, ni les actions est « à renseigner », comptée à part.",
+            "communes",
+            SUIVI_EN_COURS + " Les communes en phase opérationnelle ne sont jamais en difficulté.",
+            SAISIE,
+            lambda c: c.risque,
+            total=lambda c: c.en_cours,
+            non_renseignes=lambda c: c.a_renseigner,
+            libelle_non_renseignes=("à renseigner", "à renseigner"),
+        ),
+        Definition(
+            "retard_cadre",
+            "Échéance des 18 mois dépassée",
+            "Communes dont l’adhésion a plus de 18 mois et dont la convention-cadre, saisie, n’est pas signée. "
+            "« Non renseignée » : adhésion de plus de 18 mois sans rien de saisi sur la convention-cadre.",
+            "communes",
+            SUIVI_EN_COURS,
+            SAISIE,
+            lambda c: c.retard_cadre,
+            total=lambda c: c.en_cours,
+            non_renseignes=lambda c: c.retard_inconnu,
+        ),
+        Definition(
+            "chefs",
+            "Chefs de projet en poste",
+            "Territoires PVD (binômes commune(s)–EPCI, qui recrutent le chef de projet) dont le chef de projet est "
+            "en poste. « Non renseigné » : aucun statut saisi.",
+            "territoires",
+            "Territoires qui comptent au moins une commune de la liste en vigueur, retirés compris.",
+            SAISIE,
+            lambda c: c.chefs_en_poste,
+            total=lambda c: c.territoires,
+            non_renseignes=lambda c: c.chefs_non_renseignes,
+            detail=lambda c: (
+                f"{pluriel(c.chefs_vacants, 'poste vacant', 'postes vacants')} · "
+                f"{nombre_fr(c.chefs_a_recruter)} à recruter"
+            ),
+            libelle_non_renseignes=("non renseigné", "non renseignés"),
+        ),
+        Definition(
+            "actions",
+            "Actions engagées ou livrées",
+            "Actions (fiches actions) au statut « engagée » ou « livrée », parmi toutes les actions saisies.",
+            "actions",
+            "Actions des territoires qui comptent au moins une commune de la liste en vigueur.",
+            SAISIE,
+            lambda c: c.actions_engagees,
+            total=lambda c: c.actions_total,
+        ),
+        Definition(
+            "financements",
+            "Financements accordés",
+            "Somme des montants accordés des lignes de financement des actions, tous dispositifs (fonds vert, "
+            "DETR, DSIL…).",
+            "euros",
+            "Actions des territoires qui comptent au moins une commune de la liste en vigueur.",
+            SAISIE,
+            lambda c: c.financements_accordes,
+        ),
+        Definition(
+            "fonds_vert",
+            "dont fonds vert",
+            "Montants accordés des lignes de financement du fonds vert.",
+            "euros",
+            "Actions des territoires qui comptent au moins une commune de la liste en vigueur.",
+            SAISIE,
+            lambda c: c.fonds_vert_accorde,
+        ),
+    ]
+}
+
+
 @dataclass(frozen=True)
 class ChiffreCle:
-    libelle: str
+    """Un chiffre d'un périmètre, lu dans sa Definition."""
+
+    definition: Definition
     valeur: int
-    total: int | None = None  # dénominateur de la part, s'il y a lieu
+    total: int | None = None
+    non_renseignes: int | None = None
+    a_confirmer: int | None = None
     detail: str = ""
-    format: str = "nombre"  # "nombre" ou "euros" (centimes)
+
+    @property
+    def code(self):
+        return self.definition.code
+
+    @property
+    def libelle(self):
+        return self.definition.libelle
+
+    @property
+    def format(self):
+        return self.definition.format
 
     @property
     def part(self):
         return self.valeur / self.total if self.total else None
 
+    @property
+    def completude(self):
+        """« 1 547 non renseignées » ; « 98 à confirmer » : ce qu'on sait du chiffre."""
+        morceaux = []
+        if self.non_renseignes is not None:
+            morceaux.append(pluriel(self.non_renseignes, *self.definition.libelle_non_renseignes))
+        if self.a_confirmer:
+            morceaux.append(f"dont {nombre_fr(self.a_confirmer)} à confirmer")
+        return " · ".join(morceaux)
 
-def chiffres_cles(c, perimetre):
-    """Les chiffres clés d'un périmètre, dans l'ordre d'affichage (tuiles, tableau « Chiffres clés »,
-    exports). Un chiffre de plus = une ligne de plus ici ; par exemple le rythme des clubs départementaux
-    (aujourd'hui sur sa propre page) : une fonction de clubs/ qui renvoie des ChiffreCle à partir de
-    perimetre.departements, avec clubs.services.rythme_clubs."""
-    return [
-        ChiffreCle("Communes PVD", c.communes, detail=f"dont {c.retirees} retirée(s)" if c.retirees else ""),
-        ChiffreCle("Convention d’adhésion signée", c.adhesion, c.communes),
-        ChiffreCle("Convention-cadre signée", c.cadre_signee, c.communes, f"dont {c.cadre_ort} valant ORT"),
-        ChiffreCle("ORT en vigueur", c.ort_en_vigueur, c.communes),
-        ChiffreCle("Inscrites au CRTE", c.crte, c.communes),
-        ChiffreCle("En phase opérationnelle", c.operationnelle, c.communes),
-        ChiffreCle(
-            "En difficulté",
-            c.risque,
-            c.communes,
-            f"{c.retard_cadre} au-delà des 18 mois sans convention-cadre",
-        ),
-        ChiffreCle("Chefs de projet en poste", c.chefs_en_poste, c.territoires, "territoires PVD"),
-        ChiffreCle(
-            "Postes de chef de projet vacants",
-            c.chefs_vacants,
-            c.territoires,
-            f"{c.chefs_a_recruter} à recruter, {c.chefs_non_renseignes} non renseigné(s)",
-        ),
-        ChiffreCle("Actions engagées ou livrées", c.actions_engagees, c.actions_total, "des actions"),
-        ChiffreCle("Financements accordés", c.financements_accordes, format="euros"),
-        ChiffreCle("dont fonds vert", c.fonds_vert_accorde, format="euros"),
-    ]
+
+def chiffre(code, c):
+    """Le ChiffreCle `code` des Chiffres c."""
+    d = DEFINITIONS[code]
+
+    def lire(fonction):
+        return fonction(c) if fonction else None
+
+    return ChiffreCle(
+        d,
+        d.valeur(c),
+        total=lire(d.total),
+        non_renseignes=lire(d.non_renseignes),
+        a_confirmer=lire(d.a_confirmer),
+        detail=lire(d.detail) or "",
+    )
+
+
+def chiffres_cles(c, perimetre=None):
+    """Les chiffres clés d'un périmètre, dans l'ordre des DEFINITIONS (tuiles, tableau « Chiffres clés »,
+    exports, note de synthèse)."""
+    return [chiffre(code, c) for code in DEFINITIONS]
 
 
 @dataclass(frozen=True)
@@ -450,35 +819,52 @@ class Indicateur:
     libelle: str
     format: str  # "part" (0..1), "nombre" ou "euros" (centimes)
     valeur: object  # Chiffres → nombre ou None
+    definition: str = ""  # code de la Definition
 
     @property
     def est_part(self):
         return self.format == "part"
 
 
+def _part(code):
+    d = DEFINITIONS[code]
+    return lambda c: c.taux(d.valeur(c), d.total(c))
+
+
 INDICATEURS = {
     i.code: i
     for i in [
         Indicateur(
-            "operationnelle", "Communes en phase opérationnelle", "part", lambda c: c.taux(c.operationnelle)
-        ),
-        Indicateur("cadre", "Convention-cadre signée", "part", lambda c: c.taux(c.cadre_signee)),
-        Indicateur("ort", "ORT en vigueur", "part", lambda c: c.taux(c.ort_en_vigueur)),
-        Indicateur("crte", "Inscrites au CRTE", "part", lambda c: c.taux(c.crte)),
-        Indicateur("risque", "Communes en difficulté", "part", lambda c: c.taux(c.risque)),
-        Indicateur(
-            "retard", "Au-delà des 18 mois sans convention-cadre", "part", lambda c: c.taux(c.retard_cadre)
-        ),
-        Indicateur(
-            "chefs",
-            "Territoires avec un chef de projet en poste",
+            "operationnelle",
+            "Communes en phase opérationnelle",
             "part",
-            lambda c: c.taux(c.chefs_en_poste, c.territoires),
+            _part("operationnelle"),
+            "operationnelle",
         ),
-        Indicateur("communes", "Communes PVD", "nombre", lambda c: c.communes),
-        Indicateur("actions", "Actions engagées ou livrées", "nombre", lambda c: c.actions_engagees),
-        Indicateur("financements", "Financements accordés", "euros", lambda c: c.financements_accordes),
-        Indicateur("fonds_vert", "Fonds vert accordé", "euros", lambda c: c.fonds_vert_accorde),
+        Indicateur("cadre", "Convention-cadre signée", "part", _part("cadre_signee"), "cadre_signee"),
+        Indicateur("ort", "ORT signée", "part", _part("ort_signee"), "ort_signee"),
+        Indicateur(
+            "crte_couverture", "Couvertes par un CRTE", "part", _part("crte_couverture"), "crte_couverture"
+        ),
+        Indicateur("crte", "Convention-cadre inscrite au CRTE", "part", _part("crte"), "crte"),
+        Indicateur("risque", "Communes en difficulté", "part", _part("risque"), "risque"),
+        Indicateur(
+            "a_renseigner", "Communes à renseigner", "part", lambda c: c.taux(c.a_renseigner), "risque"
+        ),
+        Indicateur("retard", "Échéance des 18 mois dépassée", "part", _part("retard_cadre"), "retard_cadre"),
+        Indicateur("chefs", "Territoires avec un chef de projet en poste", "part", _part("chefs"), "chefs"),
+        Indicateur("communes", "Communes PVD", "nombre", lambda c: c.communes, "communes"),
+        Indicateur(
+            "actions", "Actions engagées ou livrées", "nombre", lambda c: c.actions_engagees, "actions"
+        ),
+        Indicateur(
+            "financements",
+            "Financements accordés",
+            "euros",
+            lambda c: c.financements_accordes,
+            "financements",
+        ),
+        Indicateur("fonds_vert", "Fonds vert accordé", "euros", lambda c: c.fonds_vert_accorde, "fonds_vert"),
     ]
 }
 INDICATEUR_PAR_DEFAUT = "operationnelle"

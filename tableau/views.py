@@ -19,6 +19,7 @@ from tableau import carte, donnees, graphiques
 from tableau.donnees import ordre_alphabetique
 from tableau.exports import donnees_exporter
 from tableau.indicateurs import (
+    DEFINITIONS,
     INDICATEUR_PAR_DEFAUT,
     INDICATEURS,
     Chiffres,
@@ -386,4 +387,19 @@ class CarteDonneesView(View):
                 ],
             },
             json_dumps_params={"ensure_ascii": False},
+        )
+
+
+class DefinitionsView(TemplateView):
+    """Chaque indicateur tel que le calculent le tableau de bord, la note de synthèse, l'API et les exports :
+    ce qu'il compte, comment comptent les communes retirées ou sorties, d'où viennent les données."""
+
+    plan_du_site = "Définitions des indicateurs"
+    template_name = "tableau/definitions.html"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title="Définitions des indicateurs",
+            definitions=DEFINITIONS.values(),
+            **kwargs,
         )

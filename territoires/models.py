@@ -34,12 +34,6 @@ class RegionQuerySet(models.QuerySet):
             departements_count=count_subquery(departements), communes_pvd_count=count_subquery(communes)
         )
 
-    def with_indicateurs(self):
-        """Comptes du suivi PVD de la région (voir communes.querysets.indicateurs_agreges)."""
-        from communes.querysets import indicateurs_agreges
-
-        return indicateurs_agreges(self, chemin="departements__communes")
-
 
 class Region(models.Model):
     code = models.CharField("code INSEE", max_length=3, primary_key=True)
@@ -64,12 +58,6 @@ class DepartementQuerySet(models.QuerySet):
         return self.annotate(
             communes_pvd_count=count_subquery(Commune.objects.pvd().filter(departement=OuterRef("pk")))
         )
-
-    def with_indicateurs(self):
-        """Comptes du suivi PVD du département (voir communes.querysets.indicateurs_agreges)."""
-        from communes.querysets import indicateurs_agreges
-
-        return indicateurs_agreges(self, chemin="communes")
 
 
 class Departement(models.Model):
@@ -137,17 +125,19 @@ class CommuneQuerySet(models.QuerySet):
 
     def with_suivi(self):
         """Phase, drapeaux et chiffres du suivi PVD de chaque commune (voir communes.querysets)."""
-        from communes.querysets import suivi_annotations
+        from communes.querysets import couverte_crte, suivi_annotations
 
-        return self.annotate(**suivi_annotations(prefix="territoire__"))
+        return self.annotate(**suivi_annotations(prefix="territoire__"), is_couverte_crte=couverte_crte())
 
     def with_suivi_public(self):
         """Les seules annotations publiques du suivi (phase, conventions, CRTE, actions, financements) : ni
         chef de projet ni risque, pour l'API des partenaires et l'open data."""
-        from communes.querysets import INDICATEURS_PUBLICS, suivi_annotations
+        from communes.querysets import INDICATEURS_PUBLICS, couverte_crte, suivi_annotations
 
         annotations = suivi_annotations(prefix="territoire__")
-        return self.annotate(**{nom: annotations[nom] for nom in INDICATEURS_PUBLICS})
+        return self.annotate(
+            **{nom: annotations[nom] for nom in INDICATEURS_PUBLICS}, is_couverte_crte=couverte_crte()
+        )
 
 
 class Commune(models.Model):

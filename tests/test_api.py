@@ -386,6 +386,8 @@ def test_agregats_egaux_aux_comptes_de_with_suivi(partenaire, operationnelle_35)
     retiree.date_retrait = datetime.date(2023, 1, 1)
     retiree.save()
     site = Commune.objects.pvd().with_suivi()
+    # Comme sur le site (tableau.indicateurs.DEFINITIONS) : les communes retirées ne comptent que dans le total.
+    en_cours = site.exclude(phase=Phase.RETIREE)
     attendu = {
         "communes_pvd_count": {},
         "adhesion_signee_count": {"has_adhesion": True},
@@ -397,8 +399,18 @@ def test_agregats_egaux_aux_comptes_de_with_suivi(partenaire, operationnelle_35)
     departement = partenaire.get(reverse("api:departement", args=["35"])).json()
     region = partenaire.get(reverse("api:region", args=["53"])).json()
     for cle, condition in attendu.items():
-        assert departement[cle] == site.filter(departement_id="35", **condition).count(), cle
-        assert region[cle] == site.filter(departement__region_id="53", **condition).count(), cle
+        base = site if cle == "communes_pvd_count" else en_cours
+        assert departement[cle] == base.filter(departement_id="35", **condition).count(), cle
+        assert region[cle] == base.filter(departement__region_id="53", **condition).count(), cle
+    assert (
+        departement["en_cours_count"]
+        == departement["communes_pvd_count"] - 1
+        == en_cours.filter(departement_id="35").count()
+    )
+    assert (
+        departement["crte_couvertes_count"]
+        == en_cours.filter(departement_id="35", is_couverte_crte=True).count()
+    )
     assert (departement["cadre_signee_count"], departement["inscrites_crte_count"]) == (2, 2)
 
 
@@ -421,8 +433,8 @@ def test_export_open_data(partenaire, operationnelle_35):
         "insee_dep", "lib_dep", "insee_reg", "lib_reg", "siren_epci", "lib_epci",
     ]  # fmt: skip
     assert entete[10:] == [
-        "phase", "lib_phase", "date_convention_cadre", "convention_cadre_vaut_ort", "inscription_crte",
-        "nb_actions_engagees", "nb_actions", "financements_accordes_eur",
+        "phase", "lib_phase", "statut_convention_cadre", "date_convention_cadre", "convention_cadre_vaut_ort",
+        "ort_signee", "couverte_crte", "inscription_crte", "nb_actions_engagees", "nb_actions", "financements_accordes_eur",
     ]  # fmt: skip
     assert len(lignes) == len(communes_pvd())
     reference = {r["insee_com"]: r for r in communes_pvd()}
@@ -504,12 +516,13 @@ def test_meme_nombre_de_requetes_pour_1_et_50_lignes(client, user_national, url,
         une = {"epci": seule["epci"]}
     if url == DEPARTEMENTS:
         une = {"region": "94", "tri": "code", "taille": 1}
+    _requetes(client, url, une)  # les chiffres des départements mis en cache (tableau.indicateurs)
     petite, n_petite = _requetes(client, url, une)
     grande, n_grande = _requetes(client, url, beaucoup)
     assert n_petite == 1
     assert n_grande == (lignes or pvd_par_departement()["35"])
     assert petite == grande
-    assert petite <= 4  # session, utilisateur, comptage, page
+    assert petite <= 7  # session, utilisateur, (territoires et versions des chiffres,) comptage, page
 
 
 # Schéma et documentation

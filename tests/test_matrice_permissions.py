@@ -244,6 +244,7 @@ MATRICE = {
     "territoires:region": Regle(region, lecture_territoriale()),
     "territoires:departement": Regle(departement, lecture_territoriale()),
     "tableau:carte_json": Regle(sans, lecture_libre),
+    "tableau:definitions": Regle(sans, lecture_libre),
     "api:communes": Regle(sans, api_lecture(False)),
     "api:commune": Regle(commune, api_lecture(True)),
     "api:communes_csv": Regle(sans, api_lecture(False)),

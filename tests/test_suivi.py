@@ -100,14 +100,22 @@ def test_echeance_des_18_mois(client_dep):
     assert not commune().is_retard_cadre
     adhesion.date_signature = mois_apres(timezone.localdate(), -18) - datetime.timedelta(days=1)
     adhesion.save()
-    assert commune().is_retard_cadre
-    Convention.objects.create(territoire=t, type=TypeConvention.CADRE, date_signature=timezone.localdate())
-    assert not commune().is_retard_cadre
+    # Rien de saisi sur la convention-cadre : l'alerte ne se déclenche pas, la commune compte « non renseignée ».
+    assert not commune().is_retard_cadre and commune().is_retard_inconnu
+    cadre = Convention.objects.create(territoire=t, type=TypeConvention.CADRE)  # en élaboration : connue
+    assert commune().is_retard_cadre and not commune().is_retard_inconnu
+    cadre.date_signature = timezone.localdate()
+    cadre.save()
+    assert not commune().is_retard_cadre and not commune().is_retard_inconnu
 
 
 def test_risque_suggere_et_decision_justifiee(client_dep):
     c = commune()
-    assert c.is_risque_suggere and c.is_risque  # ni convention-cadre, ni action, ni chef de projet
+    # Rien de connu (ni convention-cadre, ni action, ni chef de projet) : « à renseigner », pas « en difficulté ».
+    assert c.is_a_renseigner and not c.is_risque_suggere and not c.is_risque
+    ChefDeProjet.objects.create(territoire=c.territoire, statut=StatutChefDeProjet.VACANT)
+    c = commune()
+    assert c.is_risque_suggere and c.is_risque and not c.is_a_renseigner
     reponse = client_dep.post(
         url("risque"),
         {

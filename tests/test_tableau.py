@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from communes.constants import DecisionRisque, StatutAction, StatutChefDeProjet, TypeConvention
-from communes.models import Action, ChefDeProjet, Convention, Financement, Ort, Territoire
+from communes.constants import DecisionRisque, StatutAction, TypeConvention
+from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Ort, Territoire
 from tableau.indicateurs import (
     Chiffres,
     agregats_lire,
@@ -51,7 +51,9 @@ def attendus(codes):
     today = timezone.localdate()
     limite_cadre = _mois_avant(today, 18)
     communes = list(
-        Commune.objects.filter(id_pvd__isnull=False, departement_id__in=codes).select_related("territoire")
+        Commune.objects.filter(
+            id_pvd__isnull=False, sortie_liste__isnull=True, departement_id__in=codes
+        ).select_related("territoire")
     )
     territoires = {c.territoire_id: c.territoire for c in communes}
     conventions = defaultdict(dict)
@@ -62,14 +64,25 @@ def attendus(codes):
         actions[action.territoire_id].append(action)
     orts = {o.territoire_id: o for o in Ort.objects.filter(territoire_id__in=territoires)}
     chefs = {c.territoire_id: c for c in ChefDeProjet.objects.filter(territoire_id__in=territoires)}
+    epcis_crte = defaultdict(set)
+    for crte, epci in Crte.epcis.through.objects.values_list("crte_id", "epci_id"):
+        epcis_crte[epci].add(crte)
 
-    r = {k: 0 for k in ("communes", "adhesion", "cadre_signee", "cadre_ort", "ort_en_vigueur", "crte",
-                        "operationnelle", "risque", "retard_cadre", "retirees")}  # fmt: skip
+    r = {k: 0 for k in ("communes", "adhesion", "cadre_connu", "cadre_signee", "cadre_ort", "ort_signee",
+                        "ort_en_vigueur", "crte", "crte_couvertes", "operationnelle", "risque", "a_renseigner",
+                        "retard_cadre", "retard_inconnu", "retirees")}  # fmt: skip
+    crtes = set()
     mois = Counter()
     for commune in communes:
         t = commune.territoire
+        r["communes"] += 1
+        if t.date_retrait is not None:
+            r["retirees"] += 1
+            continue
         adhesion = conventions[t.id].get("adhesion")
         cadre = conventions[t.id].get("cadre")
+        if cadre is not None and cadre.a_confirmer:
+            cadre = None  # proposée d'après la liste ORT : pas un fait saisi
         adhesion_signee = bool(adhesion and adhesion.date_signature)
         cadre_signee = bool(cadre and cadre.date_signature)
         cadre_ort = cadre_signee and cadre.vaut_ort
@@ -78,53 +91,71 @@ def attendus(codes):
         ort = orts.get(t.id)
         ort_en_vigueur = cadre_ort or bool(
             ort
-            and ort.date_signature
-            is not None  # signée, date inconnue : pas « en vigueur » (voir indicateurs)
-            and ort.date_signature <= today
             and (
-                ort.duree_annees is None
+                ort.date_signature is None  # signée, date inconnue : comptée en vigueur
                 or (
-                    ort.date_signature.year + ort.duree_annees,
-                    ort.date_signature.month,
-                    ort.date_signature.day,
+                    ort.date_signature <= today
+                    and (
+                        ort.duree_annees is None
+                        or (
+                            ort.date_signature.year + ort.duree_annees,
+                            ort.date_signature.month,
+                            ort.date_signature.day,
+                        )
+                        > (today.year, today.month, today.day)
+                    )
                 )
-                > (today.year, today.month, today.day)
             )
         )
-        retiree = t.date_retrait is not None
-        operationnelle = not retiree and cadre_ort and crte and bool(engagees)
+        operationnelle = cadre_ort and crte and bool(engagees)
         chef = chefs.get(t.id)
         if t.risque_decision == DecisionRisque.A_RISQUE:
             risque = True
         elif t.risque_decision == DecisionRisque.PAS_DE_RISQUE:
             risque = False
         else:
-            risque = not (operationnelle or retiree) and (
-                not cadre_ort or not engagees or not chef or chef.statut != StatutChefDeProjet.EN_POSTE
+            # Seulement ce qui est connu : convention-cadre saisie sans valoir ORT signée, des actions mais
+            # aucune engagée, poste vacant ou à recruter.
+            risque = not operationnelle and (
+                (cadre is not None and not cadre_ort)
+                or (actions[t.id] and not engagees)
+                or (chef is not None and chef.statut in ("vacant", "a_recruter"))
             )
-        r["communes"] += 1
+        a_renseigner = (
+            not operationnelle
+            and not t.risque_decision
+            and cadre is None
+            and chef is None
+            and not actions[t.id]
+        )
+        couverts = epcis_crte.get(commune.epci_id, set())
+        crtes |= couverts
+        ancienne = adhesion_signee and adhesion.date_signature < limite_cadre
         r["adhesion"] += adhesion_signee
+        r["cadre_connu"] += cadre is not None
         r["cadre_signee"] += cadre_signee
         r["cadre_ort"] += cadre_ort
+        r["ort_signee"] += bool(ort) or cadre_ort
         r["ort_en_vigueur"] += ort_en_vigueur
         r["crte"] += crte
+        r["crte_couvertes"] += bool(couverts)
         r["operationnelle"] += operationnelle
-        r["retirees"] += retiree
-        r["risque"] += risque
-        r["retard_cadre"] += bool(
-            adhesion_signee and adhesion.date_signature < limite_cadre and not cadre_signee
-        )
+        r["risque"] += bool(risque)
+        r["a_renseigner"] += a_renseigner
+        r["retard_cadre"] += bool(ancienne and cadre is not None and not cadre_signee)
+        r["retard_inconnu"] += bool(ancienne and cadre is None)
         if operationnelle:
             date = max(
                 cadre.date_signature, t.date_inscription_crte, min(a.date_engagement for a in engagees)
             )
             mois[f"{date:%Y-%m}"] += 1
+    r["crtes"] = crtes
 
     # Territoires comptés : ceux qui ont au moins une commune lauréate (du département du territoire).
     territoires_pvd = [
         t
         for t in Territoire.objects.filter(departement_id__in=codes)
-        if Commune.objects.filter(territoire=t, id_pvd__isnull=False).exists()
+        if Commune.objects.filter(territoire=t, id_pvd__isnull=False, sortie_liste__isnull=True).exists()
     ]
     ids = {t.id for t in territoires_pvd}
     statut_du_chef = dict(
@@ -134,7 +165,7 @@ def attendus(codes):
     actions_pvd = list(Action.objects.filter(territoire_id__in=ids))
     financements = defaultdict(lambda: [0, 0, 0])
     for f in Financement.objects.filter(action__territoire_id__in=ids):
-        ligne = financements[(f.dispositif, f.mesure_fonds_vert)]
+        ligne = financements[(f.dispositif, f.axe_fonds_vert, f.mesure_fonds_vert)]
         ligne[0] += 1
         ligne[1] += round((f.montant_demande or 0) * 100)
         ligne[2] += round((f.montant_accorde or 0) * 100)
@@ -159,13 +190,19 @@ def _comme_dict(chiffres):
             for nom in (
                 "communes",
                 "adhesion",
+                "cadre_connu",
                 "cadre_signee",
                 "cadre_ort",
+                "ort_signee",
                 "ort_en_vigueur",
                 "crte",
+                "crte_couvertes",
+                "crtes",
                 "operationnelle",
                 "risque",
+                "a_renseigner",
                 "retard_cadre",
+                "retard_inconnu",
                 "retirees",
                 "territoires",
             )
@@ -227,7 +264,7 @@ def test_les_cas_limites_sont_bien_couverts(suivi_bretagne):
     assert attendu["communes"] == pvd_par_departement()["35"]
     assert 0 < attendu["operationnelle"] < attendu["communes"]
     assert attendu["territoires"] == attendu["communes"] - 1  # deux communes, un seul territoire
-    assert attendu["financements"][("fonds_vert", "renovation_batiments")][0] >= 0
+    assert attendu["financements"][("fonds_vert", "1", "renovation_batiments")][0] >= 0
 
 
 @pytest.mark.parametrize("decalage", [0, -400])
@@ -249,14 +286,23 @@ def test_page_nationale_chiffres_et_serie(client, user_national, suivi_bretagne)
     cles = {c.libelle: c for c in reponse.context["chiffres_cles"]}
     assert cles["Communes PVD"].valeur == tout["communes"] == sum(pvd_par_departement().values()) - 1
     assert cles["En phase opérationnelle"].valeur == tout["operationnelle"]
-    assert cles["En phase opérationnelle"].total == tout["communes"]
+    assert cles["En phase opérationnelle"].total == tout["communes"] - tout["retirees"]
     assert cles["Convention-cadre signée"].valeur == tout["cadre_signee"]
-    assert cles["ORT en vigueur"].valeur == tout["ort_en_vigueur"]
-    assert cles["Inscrites au CRTE"].valeur == tout["crte"]
+    assert (
+        cles["Convention-cadre signée"].non_renseignes
+        == tout["communes"] - tout["retirees"] - tout["cadre_connu"]
+    )
+    assert cles["ORT signée"].valeur == tout["ort_signee"]
+    assert cles["Convention-cadre inscrite au CRTE"].valeur == tout["crte"]
+    assert cles["Couvertes par un CRTE"].valeur == tout["crte_couvertes"]
+    assert cles["Couvertes par un CRTE"].detail == f"{len(tout['crtes'])} CRTE distincts".replace(
+        f"{len(tout['crtes'])}", f"{len(tout['crtes']):,}".replace(",", "\u202f")
+    )
     assert cles["En difficulté"].valeur == tout["risque"]
+    assert cles["En difficulté"].non_renseignes == tout["a_renseigner"]
     assert cles["Chefs de projet en poste"].valeur == tout["chefs"].get("en_poste", 0)
-    assert cles["Postes de chef de projet vacants"].valeur == tout["chefs"].get("vacant", 0)
-    fonds_vert = sum(v[2] for (d, _m), v in tout["financements"].items() if d == "fonds_vert")
+    assert cles["Chefs de projet en poste"].non_renseignes == tout["chefs"].get("", 0)
+    fonds_vert = sum(v[2] for (d, _a, _m), v in tout["financements"].items() if d == "fonds_vert")
     assert cles["dont fonds vert"].valeur == fonds_vert
     # Série mensuelle : cumul des mois d'entrée en phase opérationnelle.
     serie = reponse.context["tableau_mensuel"].lignes  # du plus récent au plus ancien
@@ -264,13 +310,17 @@ def test_page_nationale_chiffres_et_serie(client, user_national, suivi_bretagne)
     un_an = _mois_avant(timezone.localdate(), 12)
     attendu_un_an = sum(n for cle, n in tout["mois"].items() if cle <= f"{un_an:%Y-%m}")
     assert serie[12][1] == attendu_un_an
-    assert serie[12][2] == pytest.approx(attendu_un_an / tout["communes"])
+    assert serie[12][2] == pytest.approx(attendu_un_an / (tout["communes"] - tout["retirees"]))
     # Tableau par région : 18 lignes, total = France entière.
     regions = reponse.context["sous_territoires"]
     assert len(regions.lignes) == 18
     assert sum(ligne[1] for ligne in regions.lignes) == tout["communes"]
     bretagne = next(ligne for ligne in regions.lignes if ligne[0] == "Bretagne")
-    assert bretagne[6] == attendus(BRETAGNE)["operationnelle"]
+    colonne = {c.titre: i for i, c in enumerate(regions.colonnes)}
+    attendu = attendus(BRETAGNE)
+    assert bretagne[colonne["Phase opérationnelle"]] == attendu["operationnelle"]
+    assert bretagne[colonne["Couvertes par un CRTE"]] == attendu["crte_couvertes"]
+    assert bretagne[colonne["CRTE distincts"]] == len(attendu["crtes"])
 
 
 # Périmètre par rôle ---------------------------------------------------------------------------------------
@@ -345,7 +395,7 @@ def test_donnees_de_la_carte_chaque_departement_une_fois(client, user_national, 
     zones = {z["code"]: z for z in donnees["zones"]}
     for code in ("35", "29", "976", "01"):
         a = attendus([code])
-        assert zones[code]["valeur"] == pytest.approx(a["operationnelle"] / a["communes"])
+        assert zones[code]["valeur"] == pytest.approx(a["operationnelle"] / (a["communes"] - a["retirees"]))
     assert 1 <= zones["35"]["classe"] <= 5 and zones["35"]["url"] == reverse(
         "territoires:departement", args=["35"]
     )
@@ -354,7 +404,9 @@ def test_donnees_de_la_carte_chaque_departement_une_fois(client, user_national, 
     assert {z["code"]: z["valeur"] for z in regions["zones"]}["53"] == attendus(BRETAGNE)["communes"]
     euros = client.get(reverse("tableau:carte_json"), {"indicateur": "fonds_vert", "region": "53"}).json()
     assert sorted(z["code"] for z in euros["zones"]) == BRETAGNE
-    attendu = sum(v[2] for (d, _m), v in attendus(["35"])["financements"].items() if d == "fonds_vert") / 100
+    attendu = (
+        sum(v[2] for (d, _a, _m), v in attendus(["35"])["financements"].items() if d == "fonds_vert") / 100
+    )
     assert {z["code"]: z["valeur"] for z in euros["zones"]}["35"] == pytest.approx(attendu)
 
 
@@ -416,10 +468,10 @@ def test_exports_csv_et_xlsx_de_chaque_tableau(client, user_national, suivi_bret
     ille = dict(zip(entetes, next(ligne for ligne in lignes if ligne[0].startswith("Ille")), strict=True))
     a = attendus(["35"])
     assert ille["Communes PVD"] == str(a["communes"])
-    assert ille["Phase opérationnelle (communes)"] == str(a["operationnelle"])
+    assert ille["Phase opérationnelle"] == str(a["operationnelle"])
     assert ille[
-        "Phase opérationnelle (%)"
-    ] == f"{round(a['operationnelle'] / a['communes'] * 100, 1)}".replace(".", ",")
+        "Phase opérationnelle, part (%)"
+    ] == f"{round(a['operationnelle'] / (a['communes'] - a['retirees']) * 100, 1)}".replace(".", ",")
     classeur = load_workbook(io.BytesIO(client.get(url, {"export": "xlsx", "tableau": "tout"}).content))
     assert classeur.sheetnames == noms
     actions = list(classeur["actions-par-statut"].iter_rows(values_only=True))
@@ -492,7 +544,7 @@ def test_seuls_les_departements_modifies_sont_recalcules(suivi_bretagne):
     Action.objects.filter(territoire__departement_id="29").first().save()
     with CaptureQueriesContext(connection) as ctx:
         chiffres_departements(codes)
-    assert len(ctx) == 1 + 4
+    assert len(ctx) == 1 + len(requetes_agregats(["29"], today=timezone.localdate()))
     assert all("'29'" in q["sql"] for q in ctx.captured_queries[1:])
     assert all("'35'" not in q["sql"] for q in ctx.captured_queries[1:])
 
@@ -525,7 +577,7 @@ def test_nombre_de_requetes_constant_de_1_a_50_communes(client, user_national):
     beaucoup = {url: _froid_et_chaud(client, url) for url in pages}
     assert une == beaucoup
     froid, chaud = une[reverse("territoires:regions")]
-    assert chaud <= 5 and froid == chaud + 4
+    assert chaud <= 5 and froid == chaud + len(requetes_agregats(["35"], today=timezone.localdate()))
     assert (
         une[reverse("territoires:departement", args=["976"])]
         == une[reverse("territoires:departement", args=["35"])]
