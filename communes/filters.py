@@ -93,6 +93,15 @@ class CommuneFilter(django_filters.FilterSet):
     is_risque = django_filters.ChoiceFilter(
         label="En difficulté", choices=OUI_NON, empty_label="Indifférent", method="filtrer_oui_non"
     )
+    is_a_renseigner = django_filters.ChoiceFilter(
+        label="Suivi à renseigner", choices=OUI_NON, empty_label="Indifférent", method="filtrer_oui_non"
+    )
+    has_ort_signee = django_filters.ChoiceFilter(
+        label="ORT signée", choices=OUI_NON, empty_label="Indifférent", method="filtrer_oui_non"
+    )
+    is_couverte_crte = django_filters.ChoiceFilter(
+        label="Couverte par un CRTE", choices=OUI_NON, empty_label="Indifférent", method="filtrer_oui_non"
+    )
 
     class Meta:
         model = Commune
@@ -105,6 +114,9 @@ class CommuneFilter(django_filters.FilterSet):
             "chef_de_projet_statut",
             "is_retard_cadre",
             "is_risque",
+            "is_a_renseigner",
+            "has_ort_signee",
+            "is_couverte_crte",
         ]
         form = DsfrBaseForm
 

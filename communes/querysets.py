@@ -105,11 +105,13 @@ def suivi_annotations(*, prefix, today=None):
         # Échéance de 18 mois après l'adhésion dépassée, la convention-cadre étant connue et non signée
         # (en élaboration). Sans rien de renseigné sur la convention-cadre : is_retard_inconnu, compté à part.
         "is_retard_cadre": Case(
+            When(**{f"{prefix}date_retrait__isnull": False}, then=Value(False)),
             When(Q(date_adhesion__lt=limite_cadre, has_cadre=True, has_cadre_signee=False), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         ),
         "is_retard_inconnu": Case(
+            When(**{f"{prefix}date_retrait__isnull": False}, then=Value(False)),
             When(Q(date_adhesion__lt=limite_cadre, has_cadre=False), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
@@ -140,6 +142,7 @@ def suivi_annotations(*, prefix, today=None):
             output_field=BooleanField(),
         ),
         "is_risque": Case(
+            When(phase=Phase.RETIREE, then=Value(False)),
             When(**{f"{prefix}risque_decision": DecisionRisque.A_RISQUE}, then=Value(True)),
             When(**{f"{prefix}risque_decision": DecisionRisque.PAS_DE_RISQUE}, then=Value(False)),
             default=F("is_risque_suggere"),
