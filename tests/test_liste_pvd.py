@@ -159,6 +159,18 @@ def test_une_commune_sortie_de_la_liste_reste_suivie_et_comptee_a_part(fichiers,
     filtree = client.get(liste, {"liste": "sorties"}).content.decode()
     assert fiche in filtree and "Sortie de la liste (2024-08)" in filtree
 
+    # Comptée à part dans les chiffres (moteur d'indicateurs) : dans « sorties », dans aucun autre compte.
+    from tableau.indicateurs import chiffres_calculer
+
+    chiffres = chiffres_calculer([partante.departement_id])[partante.departement_id]
+    departement_sorties = Commune.objects.sorties().filter(departement_id=partante.departement_id)
+    assert chiffres.sorties == departement_sorties.count() >= 1
+    assert chiffres.communes == Commune.objects.pvd().filter(departement_id=partante.departement_id).count()
+    assert chiffres.chefs_en_poste == 0  # le chef de projet de la commune sortie n'est pas compté
+    tableau = connecte(user_national).get(reverse("territoires:departement", args=[partante.departement_id]))
+    detail = next(c for c in tableau.context["chiffres_cles"] if c.code == "communes").detail
+    assert f"{chiffres.sorties} commune" in detail and "comptées à part" in detail
+
     # Les nouvelles communes sont dans la liste, avec leur territoire PVD.
     arrivees = Commune.objects.filter(code_insee__in=entrees)
     assert all(c.territoire_id and c.is_pvd for c in arrivees)

@@ -26,7 +26,7 @@ def test_le_departemental_se_connecte_et_voit_ses_communes(page, serveur, demo_p
     assert page.get_by_text(f"{attendu} résultats").is_visible()
     page.get_by_role("link", name="Bain-de-Bretagne").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Bain-de-Bretagne"
-    assert page.get_by_text("CC Bretagne Porte de Loire Communauté").is_visible()
+    assert page.get_by_text("CC Bretagne Porte de Loire Communauté — Communauté de communes").is_visible()
     # Une commune d'un autre département n'existe pas pour lui.
     reponse = page.goto(f"{serveur}/communes/01034/")
     assert reponse.status == 404

@@ -4,6 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from communes.constants import StatutChefDeProjet
+from communes.models import ChefDeProjet, Territoire
 from comptes.constants import Role
 from comptes.models import User
 from syntheses.constants import MOTIF_SANS_COMMUNE_PVD, ActionTransition, EtatSection, EtatSynthese
@@ -274,6 +276,10 @@ def test_le_departement_redige_par_les_formulaires(note, client, user_departemen
     assert "pendant votre saisie" in reponse.content.decode()
     assert section(note, "35").dynamique == "Bonne dynamique."
 
+    # Des postes de chef de projet vacants : un manque connu, que le suivi signale (sur les seuls fichiers
+    # officiels, rien n'est connu et aucune commune n'est signalée).
+    for territoire in Territoire.objects.filter(departement_id="35").order_by("pk")[:3]:
+        ChefDeProjet.objects.create(territoire=territoire, statut=StatutChefDeProjet.VACANT)
     url = reverse("syntheses:section_risques", args=[s.pk])
     page = client.get(url)
     formulaire = page.context["form"]
