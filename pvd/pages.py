@@ -14,11 +14,6 @@ from django.views.generic import TemplateView
 # Non-conformités connues (RGAA 4.1), tenues à jour avec le produit.
 NON_CONFORMITES = [
     (
-        "13.3",
-        "Les notes de synthèse régionales en PDF ne sont pas encore balisées : un lecteur d’écran n’en restitue "
-        "pas la structure (titres, tableaux). Le contenu de chaque note reste consultable en HTML dans le produit.",
-    ),
-    (
         "—",
         "Aucun audit RGAA complet n’a été réalisé : seuls les contrôles automatiques décrits plus haut sont faits ; ils "
         "couvrent une partie des critères (contrastes, alternatives, étiquettes, structure).",

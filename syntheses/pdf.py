@@ -135,13 +135,14 @@ def note_html(*, synthese, today=None):
 
 
 def pdf_rendre(html, *, progression=None):
-    """PDF (octets) et nombre de pages. Pas de date de création ni d'identifiant aléatoire dans le
-    fichier : les mêmes données donnent les mêmes octets (voir la somme SHA-256 des versions)."""
+    """PDF balisé (PDF/UA-1, octets) et nombre de pages. Pas de date de création ni d'identifiant aléatoire
+    dans le fichier : les mêmes données donnent les mêmes octets (voir la somme SHA-256 des versions)."""
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=FichiersStatiques()).render()
     if progression:
         progression(0.8, "Écriture du PDF")
     sortie = io.BytesIO()
-    document.write_pdf(sortie)
+    # PDF/UA-1 : PDF balisé (arbre de structure, titres, tableaux, langue du document) pour les lecteurs d'écran.
+    document.write_pdf(sortie, pdf_variant="pdf/ua-1")
     return sortie.getvalue(), len(document.pages)
 
 

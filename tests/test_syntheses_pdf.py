@@ -19,6 +19,7 @@ from syntheses.pdf import note_html, pdf_rendre
 from syntheses.services import (
     generation_demander,
     generation_relancer,
+    section_enregistrer,
     section_risques_confirmer,
     synthese_generer,
 )
@@ -351,3 +352,77 @@ def test_un_job_perdu_ne_bloque_pas_la_note(note, user_regional):
     assert nouveau != perdu and nouveau.etat == EtatGeneration.QUEUED
     perdu.refresh_from_db()
     assert perdu.etat == EtatGeneration.FAILED and "délai prévu" in perdu.erreur
+
+
+# PDF balisé et texte officiel jamais perdu --------------------------------------------------------------------
+def _structure(pdf):
+    """Types des éléments de l'arbre de structure du PDF (pypdf), dans l'ordre du document."""
+    import io
+
+    import pypdf
+
+    lecteur = pypdf.PdfReader(io.BytesIO(pdf))
+    racine = lecteur.trailer["/Root"]
+    types = []
+
+    def parcourir(noeud):
+        noeud = noeud.get_object()
+        if isinstance(noeud, pypdf.generic.DictionaryObject):
+            if "/S" in noeud:
+                types.append(str(noeud["/S"]))
+            enfants = noeud.get("/K")
+            if isinstance(enfants, pypdf.generic.ArrayObject):
+                for enfant in enfants:
+                    parcourir(enfant)
+            elif enfants is not None:
+                parcourir(enfants)
+
+    parcourir(racine["/StructTreeRoot"])
+    return racine, types
+
+
+def test_le_pdf_est_balise_avec_sa_langue_et_son_titre(note, tmp_path):
+    contenu, _pages = pdf_rendre(note_html(synthese=note))
+    racine, types = _structure(contenu)
+    assert racine["/Lang"] == "fr" and racine["/MarkInfo"]["/Marked"]
+    assert "/Document" in types and "/H1" in types and "/H2" in types
+    assert "/Table" in types and "/TH" in types and "/TD" in types
+    import io
+
+    import pypdf
+
+    assert pypdf.PdfReader(io.BytesIO(contenu)).metadata.title.startswith(
+        "Note de synthèse régionale — Bretagne"
+    )
+
+
+def test_aucun_caractere_des_textes_longs_n_est_perdu(note, user_departemental, tmp_path):
+    """Une adresse collée de 200 000 caractères sans espace et un texte de 200 ko : tout est dans le PDF."""
+    import random
+
+    tirage = random.Random(4)
+    sans_espace = "https://exemple.gouv.fr/" + "".join(
+        tirage.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(200_000)
+    )
+    mots = ["revitalisation", "commerce", "habitat", "mobilité", "friche", "école", "centre-bourg", "Anah"]
+    long_texte = " ".join(tirage.choice(mots) for _ in range(25_000))[:200_000]
+    s = note.sections.get(departement="35")
+    section_enregistrer(
+        section=s,
+        user=user_departemental,
+        dynamique=sans_espace,
+        leviers=long_texte,
+        difficultes="",
+        texte_libre="",
+        version=s.version,
+    )
+    contenu, _pages = pdf_rendre(note_html(synthese=note))
+    # pdftotext coupe les lignes : on compare sans les blancs, sans les espaces sans chasse ni le pied de page.
+    lignes = [
+        ligne
+        for ligne in pdftotext(contenu, tmp_path).replace("\f", "\n").splitlines()
+        if not re.search(r"Page \d+ / \d+$", ligne.strip())
+    ]
+    texte = "".join("".join(lignes).replace("\u200b", "").split())
+    assert "".join(sans_espace.split()) in texte
+    assert "".join(long_texte.split()) in texte

@@ -1,3 +1,4 @@
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
@@ -33,9 +34,27 @@ def pourcentage(partie, total):
 
 @register.filter
 def paragraphes(texte):
-    """Paragraphes d'un texte saisi (lignes vides comme séparateurs)."""
+    """Paragraphes d'un texte saisi (lignes vides comme séparateurs), chaque suite de plus de 30 caractères sans
+    blanc (adresse collée, identifiant) coupable tous les 30 caractères (voir coupable)."""
     blocs = [b.strip() for b in (texte or "").replace("\r\n", "\n").split("\n\n")]
-    return [b for b in blocs if b]
+    return [coupable(b) for b in blocs if b]
+
+
+ESPACE_SANS_CHASSE = "\u200b"
+SANS_BLANC = re.compile(r"\S{31,}")
+
+
+@register.filter
+def coupable(texte):
+    """Une espace sans chasse (invisible, non copiée comme une espace) tous les 30 caractères des suites sans
+    blanc : le PDF les coupe en fin de ligne au lieu de les laisser déborder de la page, où WeasyPrint ne les
+    dessine pas. Moins coûteux à mettre en page que « overflow-wrap: anywhere » sur tout le texte."""
+
+    def couper(m):
+        suite = m.group(0)
+        return ESPACE_SANS_CHASSE.join(suite[i : i + 30] for i in range(0, len(suite), 30))
+
+    return SANS_BLANC.sub(couper, texte)
 
 
 @register.filter
