@@ -91,12 +91,14 @@ class RisquesForm(DsfrBaseForm):
     def __init__(self, *args, candidates, autres, retenues, suggestions, **kwargs):
         """candidates : communes annotées (with_suivi) ; autres : autres communes PVD du département ;
         retenues : {code_insee: justification} déjà confirmées ; suggestions : {code_insee: justification
-        proposée}."""
+        écrite par une personne} (la décision « en difficulté » prise sur la fiche de la commune). Une commune
+        que seules les données signalent n'est ni cochée ni justifiée d'avance : une personne la retient et
+        écrit pourquoi."""
         super().__init__(*args, **kwargs)
         self.candidates = list(candidates)
         for commune in self.candidates:
             code = commune.code_insee
-            retenue = code in retenues if retenues is not None else bool(commune.is_risque)
+            retenue = code in retenues if retenues is not None else code in suggestions
             self.fields[f"retenue_{code}"] = forms.BooleanField(
                 label=f"Retenir {commune.nom}", required=False, initial=retenue
             )

@@ -13,7 +13,7 @@ from fontTools.ttLib import TTFont
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
-from syntheses.chiffres import synthese_chiffres
+from syntheses.chiffres import raisons_suggestion, synthese_chiffres
 from syntheses.graphiques import barres_phases
 
 # WeasyPrint journalise chaque page en INFO : inutile dans le journal du worker.
@@ -108,11 +108,17 @@ def note_html(*, synthese, today=None):
     chiffres = synthese_chiffres(synthese, today=today)
     parties = []
     for section, departement in zip(chiffres.sections, chiffres.departements, strict=True):
+        signalees = chiffres.risques_calcules.get(departement.code, [])
+        retenues = {r.commune_id for r in section.communes_risque.all()}
+        for commune in signalees:
+            commune.motif = "; ".join(raisons_suggestion(commune)) or "décision du département sur la fiche"
         parties.append(
             {
                 "section": section,
                 "chiffres": departement,
-                "risques_calcules": chiffres.risques_calcules.get(departement.code, []),
+                "risques_calcules": signalees,
+                # Signalées par les données et non retenues par le département (liste confirmée) : la note le dit.
+                "non_retenues": [c for c in signalees if c.code_insee not in retenues],
             }
         )
     graphique_region = barres_phases(

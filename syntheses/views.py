@@ -227,16 +227,33 @@ class SyntheseVueEnsembleView(FormView):
 
 
 class SyntheseTransitionView(FormView):
-    """Valider, rouvrir, transmettre : POST seulement (le bouton est sur la page de la note)."""
+    """Valider, rouvrir, transmettre : GET montre la page de confirmation (ce que l'action change), POST
+    l'exécute. Sans JavaScript comme avec, rien ne part sur un seul clic."""
 
-    http_method_names = ["post"]
+    template_name = "syntheses/formulaire.html"
     actions = {
-        "valider": (forms.ConfirmationForm, services.synthese_valider, "Note validée."),
-        "rouvrir": (forms.ReouvertureForm, services.synthese_rouvrir, "Note rouverte."),
+        "valider": (
+            forms.ConfirmationForm,
+            services.synthese_valider,
+            "Note validée.",
+            "Valider la note",
+            "Une fois la note validée, ni les sections ni la vue d’ensemble ne se modifient plus, sauf à rouvrir la "
+            "note.",
+        ),
+        "rouvrir": (
+            forms.ReouvertureForm,
+            services.synthese_rouvrir,
+            "Note rouverte.",
+            "Rouvrir la note",
+            "La note repasse en rédaction : la région et les départements pourront de nouveau la modifier.",
+        ),
         "transmettre": (
             forms.ConfirmationForm,
             services.synthese_transmettre,
             "Note transmise au ministère.",
+            "Transmettre la note au ministère",
+            "La transmission est définitive : la note et ses chiffres sont figés à cet instant, et le PDF "
+            "définitif (sans la mention « document de travail ») est produit automatiquement.",
         ),
     }
 
@@ -244,7 +261,9 @@ class SyntheseTransitionView(FormView):
         self.synthese = _synthese(request.user, kwargs["pk"])
         if not self.synthese.can_consolidate(request.user):
             raise PermissionDenied("Seuls les agents de la région valident et transmettent la note.")
-        self.form_class, self.service, self.succes = self.actions[kwargs["action"]]
+        self.form_class, self.service, self.succes, self.titre, self.consequence = self.actions[
+            kwargs["action"]
+        ]
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
@@ -256,9 +275,18 @@ class SyntheseTransitionView(FormView):
             messages.success(self.request, self.succes)
         return redirect("syntheses:synthese", pk=self.synthese.pk)
 
-    def form_invalid(self, form):
-        messages.error(self.request, "Action impossible : formulaire invalide.")
-        return redirect("syntheses:synthese", pk=self.synthese.pk)
+    def get_context_data(self, **kwargs):
+        synthese = self.synthese
+        return super().get_context_data(
+            title=f"{self.titre} — {synthese.region.nom}",
+            breadcrumb=_fil(self.request.user, synthese.campagne, synthese),
+            intro=f"Note de synthèse {synthese.region.nom} — {synthese.campagne.nom}, état : "
+            f"{synthese.get_etat_display().lower()}.",
+            consequence=self.consequence,
+            bouton=self.titre,
+            annuler_url=reverse("syntheses:synthese", args=[synthese.pk]),
+            **kwargs,
+        )
 
 
 # --- Sections départementales ----------------------------------------------------------------------
@@ -273,16 +301,17 @@ def _section(user, pk):
     )
 
 
-def _justification_proposee(commune):
+def _justification_saisie(commune):
+    """La justification qu'une personne a écrite sur la fiche de la commune (décision « en difficulté »), ou
+    rien : le texte d'une suggestion du suivi n'est jamais proposé comme justification."""
     territoire = commune.territoire
     if (
         territoire
         and territoire.risque_decision == DecisionRisque.A_RISQUE
-        and territoire.risque_justification
+        and territoire.risque_justification.strip()
     ):
         return territoire.risque_justification
-    raisons = raisons_suggestion(commune)
-    return (raisons[0][0].upper() + " ; ".join(raisons)[1:] + ".") if raisons else ""
+    return ""
 
 
 class SectionDetailView(DetailView):
@@ -394,7 +423,7 @@ class SectionRisquesView(SectionModifiableMixin, FormView):
             "candidates": candidates,
             "autres": autres,
             "retenues": retenues,
-            "suggestions": {c.code_insee: _justification_proposee(c) for c in candidates},
+            "suggestions": {c.code_insee: j for c in candidates if (j := _justification_saisie(c))},
         }
 
     def form_valid(self, form):
@@ -423,13 +452,24 @@ class SectionRisquesView(SectionModifiableMixin, FormView):
         )
 
 
+CONSEQUENCES_SECTION = {
+    "soumettre": "Une fois soumise, la section ne se modifie plus, sauf si la région vous la renvoie.",
+    "renvoyer": "Le département pourra de nouveau modifier sa section et devra la soumettre à nouveau.",
+}
+
+
 class SectionTransitionView(FormView):
     """Soumettre, renvoyer, dispenser, lever la dispense. Les actions avec saisie (renvoi, dispense)
     ont leur page ; les autres sont des boutons de la page de la section (POST seulement)."""
 
     template_name = "syntheses/formulaire.html"
     actions = {
-        "soumettre": (forms.ConfirmationForm, services.section_soumettre, "Section soumise à la région.", ""),
+        "soumettre": (
+            forms.ConfirmationForm,
+            services.section_soumettre,
+            "Section soumise à la région.",
+            "Soumettre la section à la région",
+        ),
         "renvoyer": (
             forms.CommentaireForm,
             services.section_renvoyer,
@@ -478,6 +518,7 @@ class SectionTransitionView(FormView):
             + [(self.section.departement.nom, reverse("syntheses:section", args=[self.section.pk]))],
             intro=f"Section {self.section.departement.nom} ({self.section.departement.code}), état : "
             f"{self.section.etat_affiche.lower()}.",
+            consequence=CONSEQUENCES_SECTION.get(self.kwargs["action"], ""),
             bouton=self.titre,
             annuler_url=reverse("syntheses:section", args=[self.section.pk]),
             **kwargs,

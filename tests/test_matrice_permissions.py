@@ -409,7 +409,7 @@ MATRICE_SYNTHESES = {
     "syntheses:vue_ensemble": (note, consolidation({200}, {200})),
     "syntheses:synthese_transition": (
         lambda o, t: {**note(o, t), "action": "valider"},
-        consolidation({405}, {302}),
+        consolidation({200}, {302}),
     ),
     "syntheses:generer": (note, generation_pdf({405}, {302})),
     "syntheses:generation_etat": (lambda o, t: {"pk": o[t]["generation"].pk}, json_generation),

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.db.models import Count, Sum
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from PIL import Image
 
 from communes.constants import Phase, StatutAction
@@ -426,3 +427,26 @@ def test_aucun_caractere_des_textes_longs_n_est_perdu(note, user_departemental, 
     texte = "".join("".join(lignes).replace("\u200b", "").split())
     assert "".join(sans_espace.split()) in texte
     assert "".join(long_texte.split()) in texte
+
+
+def test_une_suggestion_n_entre_jamais_dans_la_note_comme_justification(
+    note, client, user_departemental, tmp_path
+):
+    """Une commune que seules les données signalent : la note la dit « signalée, non retenue », avec le motif du
+    signalement, et jamais comme une commune en difficulté justifiée par le département."""
+    territoire = Commune.objects.get(code_insee="35012").territoire
+    ChefDeProjet.objects.create(territoire=territoire, statut="vacant")
+    s = note.sections.get(departement="35")
+    client.force_login(user_departemental)
+    url = reverse("syntheses:section_risques", args=[s.pk])
+    formulaire = client.get(url).context["form"]
+    assert "35012" in [c.code_insee for c in formulaire.candidates]
+    # Confirmer la liste sans rien cocher ni écrire : aucune commune retenue.
+    assert client.post(url, {}).status_code == 302
+    assert not s.communes_risque.exists()
+    texte = " ".join(pdftotext(pdf_rendre(note_html(synthese=note))[0], tmp_path).split())
+    bain = Commune.objects.get(code_insee="35012").nom
+    assert "Liste confirmée par le département : 0 commune" in texte
+    assert "Signalées par les données, non retenues par le département" in texte
+    assert f"{bain} (35012 : chef de projet : vacant)" in texte
+    assert "Justification du département" not in texte.split("Ille-et-Vilaine (35)")[-1].split("Annexe")[0]

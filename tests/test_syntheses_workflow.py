@@ -285,6 +285,10 @@ def test_le_departement_redige_par_les_formulaires(note, client, user_departemen
     formulaire = page.context["form"]
     candidates = formulaire.candidates
     assert candidates and all(c.is_risque or c.is_risque_suggere for c in candidates)
+    # Une suggestion des données n'est ni cochée ni justifiée d'avance.
+    for c in candidates:
+        assert formulaire[f"retenue_{c.code_insee}"].value() is False
+        assert not formulaire[f"justification_{c.code_insee}"].value()
     donnees = {}
     premiere = candidates[0]
     donnees[f"retenue_{premiere.code_insee}"] = "on"
@@ -295,6 +299,11 @@ def test_le_departement_redige_par_les_formulaires(note, client, user_departemen
     assert client.post(url, donnees).status_code == 302
     retenue = CommuneRisque.objects.get(section=s)
     assert (retenue.commune_id, retenue.justification) == (premiere.code_insee, "Convention-cadre en retard.")
+    # Soumettre : d'abord une page de confirmation qui dit ce que l'action change ; rien n'est soumis en GET.
+    confirmation = client.get(reverse("syntheses:section_transition", args=[s.pk, "soumettre"]))
+    assert confirmation.status_code == 200
+    assert "ne se modifie plus" in confirmation.content.decode()
+    assert section(note, "35").etat != EtatSection.SOUMISE
     reponse = client.post(reverse("syntheses:section_transition", args=[s.pk, "soumettre"]), follow=True)
     assert "Section soumise à la région." in reponse.content.decode()
     assert section(note, "35").etat == EtatSection.SOUMISE
