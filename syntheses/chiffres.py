@@ -283,3 +283,91 @@ def synthese_chiffres(synthese, *, today=None):
         clubs_region=_clubs_region(clubs),
         calcule_le=today or timezone.localdate(),
     )
+
+
+# Chiffres figés d'une note transmise, et comparaison d'une campagne à la précédente ---------------------------
+CODES_COMPARES = [
+    "communes",
+    "adhesion",
+    "cadre_signee",
+    "ort_signee",
+    "crte",
+    "operationnelle",
+    "risque",
+    "chefs",
+]
+
+
+@dataclass
+class Comparaison:
+    """Les chiffres de deux instantanés (services.instantane_calculer), par zone : [(zone, [(libellé, avant,
+    après, écart)])] ; `changes` : les zones et chiffres qui ont changé."""
+
+    titre_avant: str
+    titre_apres: str
+    lignes: list
+
+    @property
+    def changes(self):
+        return [
+            (zone, [c for c in chiffres if c[3]])
+            for zone, chiffres in self.lignes
+            if any(c[3] for c in chiffres)
+        ]
+
+
+def comparer(avant, apres, *, noms, titre_avant, titre_apres):
+    """Compare deux instantanés ; noms : {code département: « 35 Ille-et-Vilaine »}."""
+    from tableau.indicateurs import DEFINITIONS
+
+    def chiffres(a, b):
+        resultat = []
+        for code in CODES_COMPARES:
+            v_avant = (a or {}).get(code, {}).get("valeur")
+            v_apres = (b or {}).get(code, {}).get("valeur")
+            ecart = v_apres - v_avant if v_avant is not None and v_apres is not None else None
+            resultat.append((DEFINITIONS[code].libelle, v_avant, v_apres, ecart))
+        return resultat
+
+    lignes = [
+        (noms.get(code, code), chiffres(avant["departements"].get(code), apres["departements"].get(code)))
+        for code in sorted(set(avant["departements"]) | set(apres["departements"]))
+    ]
+    lignes.append(("Région", chiffres(avant["region"], apres["region"])))
+    return Comparaison(titre_avant, titre_apres, lignes)
+
+
+def campagne_precedente(campagne):
+    from syntheses.models import Campagne
+
+    return (
+        Campagne.objects.filter(date_echeance__lt=campagne.date_echeance).order_by("-date_echeance").first()
+    )
+
+
+def evolution(synthese, actuel):
+    """Chaque chiffre de la note comparé à la note de la même région transmise à la campagne précédente (ses
+    chiffres figés) ; None sans campagne précédente transmise."""
+    from syntheses.models import Synthese
+
+    precedente = campagne_precedente(synthese.campagne)
+    if precedente is None:
+        return None
+    ancienne = Synthese.objects.filter(
+        campagne=precedente, region=synthese.region_id, instantane__isnull=False
+    ).first()
+    if ancienne is None:
+        return None
+    noms = {
+        s.departement_id: f"{s.departement_id} {s.departement.nom}"
+        for s in synthese.sections.select_related("departement")
+    }
+    return comparer(
+        ancienne.instantane,
+        actuel,
+        noms=noms,
+        titre_avant=f"{precedente.nom} (transmise le {ancienne.transmise_le:%d/%m/%Y})"
+        if ancienne.transmise_le
+        else precedente.nom,
+        titre_apres=synthese.campagne.nom,
+    )

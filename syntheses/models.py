@@ -163,6 +163,12 @@ class Synthese(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     transmise_le = models.DateTimeField("transmise le", null=True, blank=True)
+    # À la transmission, la note est figée : ses chiffres (instantane) et le document (html_transmis), d'où le
+    # PDF définitif est produit ; un changement du suivi ensuite ne change plus la note transmise.
+    instantane = models.JSONField(
+        "chiffres figés", null=True, blank=True, help_text="Chiffres de la note au moment de la transmission."
+    )
+    html_transmis = models.TextField("document transmis", blank=True, editable=False)
     version = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
 

@@ -13,7 +13,7 @@ from fontTools.ttLib import TTFont
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
-from syntheses.chiffres import raisons_suggestion, synthese_chiffres
+from syntheses.chiffres import evolution, raisons_suggestion, synthese_chiffres
 from syntheses.graphiques import barres_phases
 
 # WeasyPrint journalise chaque page en INFO : inutile dans le journal du worker.
@@ -125,6 +125,9 @@ def note_html(*, synthese, today=None):
         [(f"{d.nom} ({d.code})", d.phases) for d in chiffres.departements if d.communes_count],
         legende=True,
     )
+    from syntheses.services import instantane_calculer
+
+    evolution_ = evolution(synthese, synthese.instantane or instantane_calculer(synthese))
     return render_to_string(
         "syntheses/pdf/note.html",
         {
@@ -135,6 +138,7 @@ def note_html(*, synthese, today=None):
             "parties": parties,
             "graphique_region": mark_safe(graphique_region),
             "sections_pretes_count": sum(1 for s in chiffres.sections if s.is_prete),
+            "evolution": evolution_,
             "static": STATIC_PREFIX,
         },
     )

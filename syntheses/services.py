@@ -382,7 +382,35 @@ def synthese_transmettre(*, synthese, user):
         raise TransitionInterdite("Validez la note avant de la transmettre au ministère.")
     actuelle.etat = EtatSynthese.TRANSMISE
     actuelle.transmise_par, actuelle.transmise_le = user, timezone.now()
-    return _enregistrer(actuelle, user=user, action=ActionTransition.TRANSMISSION, avant=EtatSynthese.VALIDEE)
+    _figer(actuelle)
+    resultat = _enregistrer(
+        actuelle, user=user, action=ActionTransition.TRANSMISSION, avant=EtatSynthese.VALIDEE
+    )
+    # Le PDF définitif, produit par le worker depuis le document figé.
+    generation_demander(synthese=actuelle, user=user)
+    return resultat
+
+
+def instantane_calculer(synthese):
+    """Les chiffres de la note à cet instant, en données simples : la région et chacun de ses départements."""
+    from tableau.indicateurs import Chiffres, chiffres_calculer, figer
+
+    codes = list(synthese.sections.values_list("departement_id", flat=True).order_by("departement_id"))
+    par_departement = chiffres_calculer(codes)
+    return {
+        "calcule_le": timezone.localdate().isoformat(),
+        "region": figer(Chiffres.somme(par_departement.values())),
+        "departements": {code: figer(par_departement[code]) for code in codes},
+    }
+
+
+def _figer(synthese):
+    """Fige la note transmise : ses chiffres (instantane) et son document (le HTML d'impression rendu à cet
+    instant, état « transmise » : sans la mention « document de travail »)."""
+    from syntheses.pdf import note_html
+
+    synthese.instantane = instantane_calculer(synthese)
+    synthese.html_transmis = note_html(synthese=synthese)
 
 
 # --- Génération du PDF -----------------------------------------------------------------------------
@@ -579,7 +607,8 @@ def synthese_generer(*, generation_id, task_id="", worker=""):
         return generation
     try:
         synthese = generation.synthese
-        html = note_html(synthese=synthese)
+        # Une note transmise est figée : son PDF vient du document enregistré à la transmission.
+        html = synthese.html_transmis or note_html(synthese=synthese)
         source = source_signature(html)
         # Même source (HTML + feuille de style, polices, images, version de WeasyPrint) qu'une version
         # existante : le rendu, déterministe, redonnerait les mêmes octets ; on reprend cette version.

@@ -17,7 +17,7 @@ from communes.constants import DecisionRisque
 from communes.services import ConflitEdition
 from comptes.constants import Role
 from syntheses import forms, services
-from syntheses.chiffres import raisons_suggestion
+from syntheses.chiffres import comparer, evolution, raisons_suggestion
 from syntheses.constants import ETATS_GENERATION_ACTIFS, MESSAGE_BROKER_INDISPONIBLE, EtatGeneration
 from syntheses.models import (
     Campagne,
@@ -157,6 +157,7 @@ class SyntheseDetailView(DetailView):
         if synthese.can_generate(user):
             contexte.update(_generation_contexte(synthese))
             contexte["rafraichir"] = bool(contexte["generation"] and contexte["generation"].is_active)
+            contexte.update(_comparaisons(synthese))
         return super().get_context_data(
             title=f"Note de synthèse — {synthese.region.nom}",
             breadcrumb=_fil(user, synthese.campagne),
@@ -167,6 +168,26 @@ class SyntheseDetailView(DetailView):
             **contexte,
             **kwargs,
         )
+
+
+def _comparaisons(synthese):
+    """Note transmise : ses chiffres figés et ce qui a changé depuis dans le suivi. Toute note : l'évolution
+    depuis la note de la campagne précédente."""
+    actuel = services.instantane_calculer(synthese)
+    contexte = {"evolution": evolution(synthese, synthese.instantane or actuel)}
+    if synthese.instantane:
+        noms = {
+            s.departement_id: f"{s.departement_id} {s.departement.nom}"
+            for s in synthese.sections.select_related("departement")
+        }
+        contexte["figes"] = comparer(
+            synthese.instantane,
+            actuel,
+            noms=noms,
+            titre_avant=f"Figés le {synthese.transmise_le:%d/%m/%Y}" if synthese.transmise_le else "Figés",
+            titre_apres="Suivi aujourd’hui",
+        )
+    return contexte
 
 
 def _generation_contexte(synthese):

@@ -868,3 +868,17 @@ INDICATEURS = {
     ]
 }
 INDICATEUR_PAR_DEFAUT = "operationnelle"
+
+
+def figer(c):
+    """Les chiffres clés de c en données simples (JSON) : {code: {"valeur", "total", "non_renseignes",
+    "a_confirmer"}}, pour figer une note transmise et comparer une campagne à la précédente."""
+    return {
+        cle.code: {
+            "valeur": cle.valeur,
+            "total": cle.total,
+            "non_renseignes": cle.non_renseignes,
+            "a_confirmer": cle.a_confirmer,
+        }
+        for cle in chiffres_cles(c)
+    }

@@ -8,6 +8,7 @@ from communes.constants import StatutChefDeProjet
 from communes.models import ChefDeProjet, Territoire
 from comptes.constants import Role
 from comptes.models import User
+from syntheses.chiffres import CODES_COMPARES
 from syntheses.constants import MOTIF_SANS_COMMUNE_PVD, ActionTransition, EtatSection, EtatSynthese
 from syntheses.models import CommuneRisque, SectionDepartementale, Synthese, Transition
 from syntheses.services import (
@@ -307,3 +308,80 @@ def test_le_departement_redige_par_les_formulaires(note, client, user_departemen
     reponse = client.post(reverse("syntheses:section_transition", args=[s.pk, "soumettre"]), follow=True)
     assert "Section soumise à la région." in reponse.content.decode()
     assert section(note, "35").etat == EtatSection.SOUMISE
+
+
+def _transmettre(note, user_regional, django_capture_on_commit_callbacks):
+    for code in ("22", "29", "35", "56"):
+        section_dispenser(section=section(note, code), user=user_regional, motif="Essai de transmission.")
+    note.refresh_from_db()
+    synthese_vue_ensemble_enregistrer(
+        synthese=note, user=user_regional, vue_ensemble="La Bretagne avance.", version=note.version
+    )
+    note = synthese_valider(synthese=Synthese.objects.get(pk=note.pk), user=user_regional)
+    with django_capture_on_commit_callbacks(execute=True) as rappels:
+        note = synthese_transmettre(synthese=note, user=user_regional)
+    return note, rappels
+
+
+def test_la_transmission_fige_la_note_et_produit_le_pdf_definitif(
+    note, user_regional, django_capture_on_commit_callbacks, settings, tmp_path, monkeypatch
+):
+    from syntheses.models import Generation
+    from syntheses.pdf import note_html, source_signature
+    from syntheses.services import instantane_calculer, synthese_generer
+
+    settings.MEDIA_ROOT = tmp_path
+    envoyes = []
+    monkeypatch.setattr("syntheses.services._remettre", lambda generations: envoyes.extend(generations))
+    note, rappels = _transmettre(note, user_regional, django_capture_on_commit_callbacks)
+    # Le PDF définitif est demandé au worker à la transmission, depuis le document figé.
+    assert len(rappels) == 1 and len(envoyes) == 1
+    assert note.instantane == instantane_calculer(note) and note.html_transmis
+    assert "Document de travail" not in note.html_transmis
+    # Le suivi change ensuite : la note transmise, ses chiffres et son PDF ne changent pas.
+    territoire = Territoire.objects.filter(departement_id="35").first()
+    ChefDeProjet.objects.create(territoire=territoire, statut=StatutChefDeProjet.EN_POSTE)
+    assert instantane_calculer(note) != note.instantane
+    note.refresh_from_db()
+    assert note.instantane["departements"]["35"]["chefs"]["valeur"] == 0
+    assert note_html(synthese=note) != note.html_transmis
+    generation = synthese_generer(generation_id=Generation.objects.get(synthese=note).pk)
+    assert generation.version.source_sha256 == source_signature(note.html_transmis)
+
+
+def test_la_page_de_la_note_montre_les_chiffres_figes_et_l_evolution(
+    note, client, user_regional, user_national, django_capture_on_commit_callbacks, monkeypatch
+):
+    import datetime
+
+    from syntheses.services import instantane_calculer
+
+    monkeypatch.setattr("syntheses.services._remettre", lambda generations: None)
+    ancienne, _ = _transmettre(note, user_regional, django_capture_on_commit_callbacks)
+    # Entre les deux campagnes, le suivi avance : deux chefs de projet en poste dans le 35.
+    for territoire in Territoire.objects.filter(departement_id="35").order_by("pk")[:2]:
+        ChefDeProjet.objects.create(territoire=territoire, statut=StatutChefDeProjet.EN_POSTE)
+    suivante = campagne(nom="Campagne suivante", user=user_national)
+    suivante.date_echeance = ancienne.campagne.date_echeance + datetime.timedelta(days=365)
+    suivante.save()
+    nouvelle = Synthese.objects.get(campagne=suivante, region="53")
+    client.force_login(user_regional)
+    # La note transmise : chiffres figés, et ce qui a changé depuis dans le suivi.
+    page = client.get(reverse("syntheses:synthese", args=[ancienne.pk]))
+    figes = page.context["figes"]
+    zones = dict(figes.changes)
+    assert ("Chefs de projet en poste", 0, 2, 2) in zones["35 Ille-et-Vilaine"]
+    # La note de la campagne suivante : l'évolution de chaque chiffre depuis la note transmise, différence des
+    # deux instantanés.
+    evolution = client.get(reverse("syntheses:synthese", args=[nouvelle.pk])).context["evolution"]
+    avant, apres = ancienne.instantane, instantane_calculer(nouvelle)
+    for zone, chiffres in evolution.lignes:
+        code = zone.split(" ")[0] if zone != "Région" else None
+        for (_libelle, v_avant, v_apres, ecart), cle in zip(chiffres, CODES_COMPARES, strict=True):
+            a = avant["region"] if code is None else avant["departements"][code]
+            b = apres["region"] if code is None else apres["departements"][code]
+            assert (v_avant, v_apres, ecart) == (
+                a[cle]["valeur"],
+                b[cle]["valeur"],
+                b[cle]["valeur"] - a[cle]["valeur"],
+            )
