@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pvd.context_processors.site",
+                "pvd.context_processors.donnees_demonstration",
             ],
         },
     },

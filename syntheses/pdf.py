@@ -15,6 +15,7 @@ from weasyprint.urls import URLFetcherResponse
 
 from syntheses.chiffres import synthese_chiffres
 from syntheses.graphiques import barres_phases
+from tableau.models import DonneesDemonstration
 
 # WeasyPrint journalise chaque page en INFO : inutile dans le journal du worker.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -129,6 +130,8 @@ def note_html(*, synthese, today=None):
             "parties": parties,
             "graphique_region": mark_safe(graphique_region),
             "sections_pretes_count": sum(1 for s in chiffres.sections if s.is_prete),
+            # Suivi généré : mention en tête de chaque page (voir .mention-demo dans la feuille d'impression).
+            "donnees_demo": DonneesDemonstration.objects.perimetres(),
             "static": STATIC_PREFIX,
         },
     )

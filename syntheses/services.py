@@ -755,10 +755,10 @@ TEXTES_DEMO = {
 
 
 @transaction.atomic
-def campagne_demo_creer():
-    """Campagne 2023 de démonstration (idempotent) : ouverte si absente ; en Bretagne, les sections des
-    Côtes-d'Armor et du Finistère sont rédigées et soumises, pour montrer le travail de la région.
-    Ne modifie jamais une section déjà travaillée."""
+def campagne_demo_creer(*, sections=True):
+    """Campagne 2023 de démonstration (idempotent) : ouverte si absente ; en Bretagne (sauf sections=False,
+    données officielles seulement), les sections des Côtes-d'Armor et du Finistère sont rédigées et soumises,
+    pour montrer le travail de la région. Ne modifie jamais une section déjà travaillée."""
     from comptes.models import User
     from syntheses.chiffres import raisons_suggestion
 
@@ -767,6 +767,8 @@ def campagne_demo_creer():
     creee = campagne is None
     if creee:
         campagne = campagne_creer(user=national, **CAMPAGNE_DEMO)
+    if not sections:
+        return campagne, creee
     sections = SectionDepartementale.objects.filter(
         synthese__campagne=campagne, departement_id__in=["22", "29"], etat=EtatSection.A_REDIGER, dynamique=""
     ).select_related("synthese")
