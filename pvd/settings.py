@@ -90,6 +90,8 @@ TEMPLATES = [
                 "pvd.context_processors.site",
                 "pvd.context_processors.donnees_demonstration",
             ],
+            # Filtres de mise en forme française (dates, pluriels, nombres), dans tous les gabarits.
+            "builtins": ["pvd.templatetags.formats"],
         },
     },
 ]

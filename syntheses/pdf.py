@@ -13,6 +13,7 @@ from fontTools.ttLib import TTFont
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from pvd.formats import trier_alphabetique
 from syntheses.chiffres import synthese_chiffres
 from syntheses.graphiques import barres_phases
 from tableau.models import DonneesDemonstration
@@ -113,7 +114,9 @@ def note_html(*, synthese, today=None):
             {
                 "section": section,
                 "chiffres": departement,
-                "risques_calcules": chiffres.risques_calcules.get(departement.code, []),
+                # Communes dans l'ordre alphabétique français (Réquista, Rieupeyroux, Rignac).
+                "risques_calcules": trier_alphabetique(chiffres.risques_calcules.get(departement.code, [])),
+                "retenues": trier_alphabetique(section.communes_risque.all(), cle=lambda r: r.commune.nom),
             }
         )
     graphique_region = barres_phases(

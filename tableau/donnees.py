@@ -1,7 +1,6 @@
 """Tableaux de chiffres du tableau de bord : un même objet sert à l'affichage (tableau DSFR avec légende),
 aux graphiques (chacun a son tableau de données) et aux exports CSV / XLSX."""
 
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -9,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from communes.constants import Dispositif, MesureFondsVert, StatutAction
+from pvd.formats import cle_alphabetique
 from tableau.indicateurs import MOIS_FR, euros
 
 ESPACE_FINE = "\u202f"
@@ -16,8 +16,9 @@ ESPACE_INSECABLE = "\u00a0"
 
 
 def ordre_alphabetique(texte):
-    """Clé de tri française simple : Île-de-France entre Hauts-de-France et La Réunion."""
-    return unicodedata.normalize("NFKD", texte).encode("ascii", "ignore").decode().lower()
+    """Clé de tri française (texte sans accents ni casse : Île-de-France entre Hauts-de-France et La Réunion),
+    celle de pvd.formats.cle_alphabetique, qui sert partout ailleurs."""
+    return cle_alphabetique(texte)[0]
 
 
 def nombre_texte(valeur):

@@ -36,10 +36,34 @@ def _brute(colonne, valeur):
     return neutraliser(valeur)
 
 
+# Lignes d'un tableau dont la valeur est un montant en centimes alors que la colonne est un nombre (tableau
+# « Chiffres clés » : une ligne par indicateur, chacune dans son unité). Elles s'exportent en euros, avec
+# l'unité dans le libellé. À remplacer par le format porté par la ligne quand les tableaux le donneront.
+LIGNES_EN_CENTIMES = {"Financements accordés", "dont fonds vert"}
+
+
+def _ligne_en_centimes(donnees, ligne):
+    return (
+        bool(ligne)
+        and ligne[0] in LIGNES_EN_CENTIMES
+        and donnees.colonnes[0].format == "texte"
+        and all(c.format != "euros" for c in donnees.colonnes)
+    )
+
+
+def _brute_ligne(donnees, ligne):
+    if not _ligne_en_centimes(donnees, ligne):
+        return [_brute(c, v) for c, v in zip(donnees.colonnes, ligne, strict=True)]
+    valeurs = [f"{ligne[0]} (€)"]
+    for colonne, valeur in zip(donnees.colonnes[1:], ligne[1:], strict=True):
+        valeurs.append(euros(valeur) if valeur is not None and colonne.format == "nombre" else None)
+    return valeurs
+
+
 def _lignes(donnees):
     yield [_entete(c) for c in donnees.colonnes]
     for ligne in [*donnees.lignes, *([donnees.total] if donnees.total else [])]:
-        yield [_brute(c, v) for c, v in zip(donnees.colonnes, ligne, strict=True)]
+        yield _brute_ligne(donnees, ligne)
 
 
 def _csv(valeur):
