@@ -64,6 +64,17 @@ def test_bandeau_sur_chaque_page_avec_un_suivi_genere(client):
         assert texte.index('id="bandeau-demo"') < texte.index('class="fr-header"'), url
 
 
+def test_bandeau_dans_l_administration(client):
+    client.force_login(_user("demo-admin"))
+    url = reverse("admin:tableau_donneesdemonstration_changelist")
+    assert "bandeau-demo" not in client.get(reverse("admin:index")).content.decode()
+    suivi_demo_generer(departements=["976"], graine=3)
+    for adresse in (reverse("admin:index"), url):
+        html = client.get(adresse).content.decode()
+        assert "Données de démonstration : le suivi affiché a été généré automatiquement (Mayotte (976))" in html
+    assert "Mayotte (976)" in client.get(url).content.decode()
+
+
 def test_pas_de_bandeau_sur_les_donnees_officielles_meme_avec_un_suivi_saisi(client):
     # Référentiel officiel seul, puis un suivi saisi par une préfecture : ce n'est pas de la démonstration.
     territoire = Territoire.objects.get(communes__code_insee="97602")
