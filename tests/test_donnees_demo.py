@@ -71,7 +71,9 @@ def test_bandeau_dans_l_administration(client):
     suivi_demo_generer(departements=["976"], graine=3)
     for adresse in (reverse("admin:index"), url):
         html = client.get(adresse).content.decode()
-        assert "Données de démonstration : le suivi affiché a été généré automatiquement (Mayotte (976))" in html
+        assert (
+            "Données de démonstration : le suivi affiché a été généré automatiquement (Mayotte (976))" in html
+        )
     assert "Mayotte (976)" in client.get(url).content.decode()
 
 
