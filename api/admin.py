@@ -5,6 +5,7 @@ from api.models import JetonApi
 from api.services import jeton_api_creer
 from comptes.models import TypeEvenement
 from comptes.securite import evenement_securite_enregistrer
+from pvd.formats import compte
 
 
 @admin.register(JetonApi)
@@ -53,4 +54,4 @@ class JetonApiAdmin(admin.ModelAdmin):
     @admin.action(description="Révoquer les jetons sélectionnés")
     def revoquer(self, request, queryset):
         nombre = queryset.update(is_active=False)
-        self.message_user(request, f"{nombre} jeton(s) révoqué(s).", messages.SUCCESS)
+        self.message_user(request, f"{compte(nombre, 'jeton révoqué', 'jetons révoqués')}.", messages.SUCCESS)

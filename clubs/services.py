@@ -34,6 +34,7 @@ from clubs.constants import (
     StatutRythme,
 )
 from clubs.models import ReunionClub, annee_bornes, peut_gerer_reunions
+from pvd.formats import compte
 from territoires.models import Commune, alphabetique
 
 logger = logging.getLogger(__name__)
@@ -216,10 +217,11 @@ def rythme_motifs(departement, annee, *, aujourd_hui=None):
         manque = REUNIONS_ANNEE_MIN - departement.reunions_count
         if aujourd_hui > date(annee, 12, 31):
             motifs.append(
-                f"{departement.reunions_count} réunion(s) tenue(s) dans l’année sur {REUNIONS_ANNEE_MIN}"
+                f"{compte(departement.reunions_count, 'réunion tenue', 'réunions tenues')} dans l’année "
+                f"sur {REUNIONS_ANNEE_MIN}"
             )
         else:
-            motifs.append(f"{manque} réunion{'s' if manque > 1 else ''} à tenir d’ici le 31 décembre")
+            motifs.append(f"{compte(manque, 'réunion')} à tenir d’ici le 31 décembre")
     return motifs
 
 

@@ -34,6 +34,7 @@ from comptes.constants import Role
 from comptes.models import TypeEvenement
 from comptes.securite import evenement_securite_enregistrer
 from pvd.breadcrumbs import breadcrumb_for
+from pvd.formats import compte
 from tableau.models import VersionDepartement
 from territoires.models import ChargementListe, Commune, Departement, alphabetique
 
@@ -548,12 +549,14 @@ class ImportView(FormView):
             appliquer=form.cleaned_data["appliquer"],
         )
         if rapport.applique:
-            messages.success(self.request, f"{len(rapport.communes)} commune(s) mises à jour.")
+            messages.success(
+                self.request, f"{compte(len(rapport.communes), 'commune mise', 'communes mises')} à jour."
+            )
             evenement_securite_enregistrer(
                 type=TypeEvenement.IMPORT,
                 request=self.request,
                 user=self.request.user,
-                detail=f"{form.cleaned_data['fichier'].name} : {len(rapport.communes)} commune(s) mises à jour",
+                detail=f"{form.cleaned_data['fichier'].name} : {compte(len(rapport.communes), 'commune mise', 'communes mises')} à jour",
             )
         return self.render_to_response(self.get_context_data(form=form, rapport=rapport))
 

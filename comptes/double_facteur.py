@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from comptes.models import TypeEvenement, User
 from comptes.securite import evenement_securite_enregistrer
+from pvd.formats import compte
 
 NOMBRE_CODES_SECOURS = 10
 BACKEND_PROCONNECT = "comptes.proconnect.ProConnectBackend"
@@ -107,7 +108,7 @@ def double_facteur_verifier(*, request, code):
             type=TypeEvenement.CODE_SECOURS_UTILISE,
             request=request,
             user=user,
-            detail=f"{restants} code(s) de secours restant(s)",
+            detail=f"{compte(restants, 'code de secours restant', 'codes de secours restants')}",
         )
     return True
 

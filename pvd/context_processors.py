@@ -1,5 +1,7 @@
 from types import SimpleNamespace
 
+from django.utils.functional import SimpleLazyObject
+
 # Ce que les gabarits de django-dsfr lisent dans SITE_CONFIG, sans requête en base à chaque page.
 SITE = SimpleNamespace(
     site_title="PVD Suivi",
@@ -17,3 +19,15 @@ SITE = SimpleNamespace(
 
 def site(request):
     return {"SITE_CONFIG": SITE}
+
+
+def _perimetres_demo():
+    from tableau.models import DonneesDemonstration
+
+    return DonneesDemonstration.objects.perimetres()
+
+
+def donnees_demonstration(request):
+    """DONNEES_DEMO : périmètres du suivi généré (bandeau de components/bandeau_demo.html), lus au plus une
+    fois par gabarit, et seulement si le gabarit s'en sert ; vide sur une instance aux données officielles."""
+    return {"DONNEES_DEMO": SimpleLazyObject(_perimetres_demo)}

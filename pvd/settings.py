@@ -88,7 +88,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "pvd.context_processors.site",
+                "pvd.context_processors.donnees_demonstration",
             ],
+            # Filtres de mise en forme française (dates, pluriels, nombres), dans tous les gabarits.
+            "builtins": ["pvd.templatetags.formats"],
         },
     },
 ]

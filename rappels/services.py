@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 
 from clubs.models import ReunionClub
 from communes.constants import DELAI_CONVENTION_CADRE_MOIS, TypeConvention
@@ -32,6 +32,7 @@ from communes.models import Convention
 from communes.querysets import mois_apres
 from comptes.constants import Role
 from comptes.models import User
+from pvd.formats import date_longue
 from rappels.constants import TypeRappel
 from rappels.jetons import lien_desinscription
 from rappels.models import Rappel
@@ -47,9 +48,7 @@ A_PREVENIR = Q(is_active=True, rappels_actifs=True) & ~Q(email="")
 
 def date_fr(jour):
     """« 1er juin 2023 », « 25 juin 2023 »."""
-    with translation.override(settings.LANGUAGE_CODE):
-        texte = formats.date_format(jour, "j F Y")
-    return f"1er{texte[1:]}" if jour.day == 1 else texte
+    return date_longue(jour)
 
 
 def url_produit(nom, *args):

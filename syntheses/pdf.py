@@ -13,8 +13,10 @@ from fontTools.ttLib import TTFont
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from pvd.formats import trier_alphabetique
 from syntheses.chiffres import evolution, raisons_suggestion, synthese_chiffres
 from syntheses.graphiques import barres_phases
+from tableau.models import DonneesDemonstration
 
 # WeasyPrint journalise chaque page en INFO : inutile dans le journal du worker.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -109,16 +111,20 @@ def note_html(*, synthese, today=None):
     parties = []
     for section, departement in zip(chiffres.sections, chiffres.departements, strict=True):
         signalees = chiffres.risques_calcules.get(departement.code, [])
-        retenues = {r.commune_id for r in section.communes_risque.all()}
+        codes_retenus = {r.commune_id for r in section.communes_risque.all()}
         for commune in signalees:
             commune.motif = "; ".join(raisons_suggestion(commune)) or "décision du département sur la fiche"
         parties.append(
             {
                 "section": section,
                 "chiffres": departement,
-                "risques_calcules": signalees,
+                # Communes dans l'ordre alphabétique français (Réquista, Rieupeyroux, Rignac).
+                "risques_calcules": trier_alphabetique(signalees),
+                "retenues": trier_alphabetique(section.communes_risque.all(), cle=lambda r: r.commune.nom),
                 # Signalées par les données et non retenues par le département (liste confirmée) : la note le dit.
-                "non_retenues": [c for c in signalees if c.code_insee not in retenues],
+                "non_retenues": trier_alphabetique(
+                    [c for c in signalees if c.code_insee not in codes_retenus]
+                ),
             }
         )
     graphique_region = barres_phases(
@@ -139,6 +145,8 @@ def note_html(*, synthese, today=None):
             "graphique_region": mark_safe(graphique_region),
             "sections_pretes_count": sum(1 for s in chiffres.sections if s.is_prete),
             "evolution": evolution_,
+            # Suivi généré : mention en tête de chaque page (voir .mention-demo dans la feuille d'impression).
+            "donnees_demo": DonneesDemonstration.objects.perimetres(),
             "static": STATIC_PREFIX,
         },
     )

@@ -20,6 +20,7 @@ from kombu.exceptions import KombuError
 from weasyprint.urls import FatalURLFetchingError
 
 from communes.services import ConflitEdition
+from pvd.formats import compte, trier_alphabetique
 from syntheses.constants import (
     ETATS_GENERATION_ACTIFS,
     ETATS_SECTION_MODIFIABLES,
@@ -39,7 +40,7 @@ from syntheses.models import (
     Transition,
     VersionPdf,
 )
-from territoires.models import Commune, Departement, Region
+from territoires.models import Commune, Departement, Region, alphabetique
 
 logger = logging.getLogger(__name__)
 
@@ -209,13 +210,13 @@ def section_risques_confirmer(*, section, user, communes):
     if actuelle.etat == EtatSection.A_REDIGER:
         actuelle.etat = EtatSection.EN_REDACTION
     actuelle.risques_confirmes_par, actuelle.risques_confirmes_le = user, timezone.now()
-    noms = ", ".join(sorted(ligne["commune"].nom for ligne in communes)) or "aucune"
+    noms = ", ".join(trier_alphabetique((ligne["commune"].nom for ligne in communes), cle=str)) or "aucune"
     return _enregistrer(
         actuelle,
         user=user,
         action=ActionTransition.RISQUES,
         avant=avant,
-        commentaire=f"{len(communes)} commune(s) retenue(s) : {noms}.",
+        commentaire=f"{compte(len(communes), 'commune retenue', 'communes retenues')} : {noms}.",
     )
 
 
@@ -784,10 +785,10 @@ TEXTES_DEMO = {
 
 
 @transaction.atomic
-def campagne_demo_creer():
-    """Campagne 2023 de démonstration (idempotent) : ouverte si absente ; en Bretagne, les sections des
-    Côtes-d'Armor et du Finistère sont rédigées et soumises, pour montrer le travail de la région.
-    Ne modifie jamais une section déjà travaillée."""
+def campagne_demo_creer(*, sections=True):
+    """Campagne 2023 de démonstration (idempotent) : ouverte si absente ; en Bretagne (sauf sections=False,
+    données officielles seulement), les sections des Côtes-d'Armor et du Finistère sont rédigées et soumises,
+    pour montrer le travail de la région. Ne modifie jamais une section déjà travaillée."""
     from comptes.models import User
     from syntheses.chiffres import raisons_suggestion
 
@@ -796,6 +797,8 @@ def campagne_demo_creer():
     creee = campagne is None
     if creee:
         campagne = campagne_creer(user=national, **CAMPAGNE_DEMO)
+    if not sections:
+        return campagne, creee
     sections = SectionDepartementale.objects.filter(
         synthese__campagne=campagne, departement_id__in=["22", "29"], etat=EtatSection.A_REDIGER, dynamique=""
     ).select_related("synthese")
@@ -805,7 +808,7 @@ def campagne_demo_creer():
             .filter(departement_id=section.departement_id)
             .with_suivi()
             .filter(is_risque=True)
-            .order_by("nom")[:3]
+            .order_by(alphabetique())[:3]
         )
         CommuneRisque.objects.bulk_create(
             [

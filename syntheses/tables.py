@@ -3,6 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
+from pvd.formats import date_longue
 from syntheses.constants import ETATS_GENERATION_ACTIFS, EtatGeneration, EtatSynthese
 from syntheses.models import Campagne, Synthese
 
@@ -21,12 +22,17 @@ def badge_etat(synthese):
     )
 
 
+class DateLongueColumn(tables.Column):
+    """« 1er janvier 2024 » (DateColumn écrirait « 1 janvier 2024 »)."""
+
+    def render(self, value):
+        return date_longue(value)
+
+
 class CampagneTable(tables.Table):
     nom = tables.Column("Campagne")
-    date_echeance = tables.DateColumn(format="j F Y", verbose_name="Échéance")
-    date_limite_phase_operationnelle = tables.DateColumn(
-        format="j F Y", verbose_name="Phase opérationnelle au"
-    )
+    date_echeance = DateLongueColumn("Échéance")
+    date_limite_phase_operationnelle = DateLongueColumn("Phase opérationnelle au")
     transmises = tables.Column(
         "Notes transmises", accessor="transmises_count", attrs={"td": {"class": "pvd-nombre"}}
     )

@@ -29,7 +29,7 @@ from syntheses.models import (
     VersionPdf,
 )
 from syntheses.tables import CampagneTable, SyntheseTable
-from territoires.models import Commune
+from territoires.models import Commune, alphabetique
 
 
 def _fil(user, campagne=None, synthese=None):
@@ -345,13 +345,13 @@ class SectionDetailView(DetailView):
     def get_context_data(self, **kwargs):
         user, section = self.request.user, self.object
         synthese = section.synthese
-        retenues = section.communes_risque.select_related("commune").order_by("commune__nom")
+        retenues = section.communes_risque.select_related("commune").order_by(alphabetique("commune__nom"))
         signalees = (
             Commune.objects.pvd()
             .filter(departement=section.departement)
             .with_suivi()
             .filter(is_risque=True)
-            .order_by("nom")
+            .order_by(alphabetique())
         )
         return super().get_context_data(
             title=f"{section.departement.nom} — {synthese.campagne.nom}",
@@ -436,9 +436,9 @@ class SectionRisquesView(SectionModifiableMixin, FormView):
             communes.with_suivi()
             .filter(Q(is_risque=True) | Q(is_risque_suggere=True) | Q(code_insee__in=list(retenues or {})))
             .select_related("territoire")
-            .order_by("-is_risque", "nom")
+            .order_by("-is_risque", alphabetique())
         )
-        autres = communes.exclude(code_insee__in=[c.code_insee for c in candidates]).order_by("nom")
+        autres = communes.exclude(code_insee__in=[c.code_insee for c in candidates]).order_by(alphabetique())
         return {
             **super().get_form_kwargs(),
             "candidates": candidates,

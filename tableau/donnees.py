@@ -1,7 +1,6 @@
 """Tableaux de chiffres du tableau de bord : un même objet sert à l'affichage (tableau DSFR avec légende),
 aux graphiques (chacun a son tableau de données) et aux exports CSV / XLSX."""
 
-import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -9,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from communes.constants import Dispositif, MesureFondsVert, StatutAction
+from pvd.formats import cle_alphabetique, nombre
 from tableau.indicateurs import MOIS_FR, euros
 
 ESPACE_FINE = "\u202f"
@@ -16,12 +16,13 @@ ESPACE_INSECABLE = "\u00a0"
 
 
 def ordre_alphabetique(texte):
-    """Clé de tri française simple : Île-de-France entre Hauts-de-France et La Réunion."""
-    return unicodedata.normalize("NFKD", texte).encode("ascii", "ignore").decode().lower()
+    """Clé de tri française (texte sans accents ni casse : Île-de-France entre Hauts-de-France et La Réunion),
+    celle de pvd.formats.cle_alphabetique, qui sert partout ailleurs."""
+    return cle_alphabetique(texte)[0]
 
 
 def nombre_texte(valeur):
-    return "—" if valeur is None else f"{valeur:,}".replace(",", ESPACE_FINE)
+    return nombre(valeur)
 
 
 def part_texte(part, decimales=0):
@@ -166,10 +167,10 @@ class Donnees:
 
 # Tableaux du tableau de bord -----------------------------------------------------------------------------
 def donnees_chiffres_cles(chiffres_cles):
-    """Les chiffres clés, montants en euros (arrondis à l'euro) : mêmes valeurs à l'écran et dans les exports."""
+    """Les chiffres clés, montants en euros : mêmes valeurs à l'écran et dans les exports."""
 
     def valeur(c):
-        return round(euros(c.valeur)) if c.format == "euros" else c.valeur
+        return euros(c.valeur) if c.format == "euros" else c.valeur
 
     return Donnees(
         nom="chiffres-cles",
@@ -186,7 +187,7 @@ def donnees_chiffres_cles(chiffres_cles):
         ],
         lignes=[
             [
-                c.libelle,
+                f"{c.libelle} (€)" if c.format == "euros" else c.libelle,
                 valeur(c),
                 "€" if c.format == "euros" else c.definition.compte,
                 c.total,

@@ -36,6 +36,8 @@ from django.utils import timezone
 from communes.constants import STATUTS_ENGAGES, Dispositif, Phase, TypeConvention
 from communes.models import Action, Convention, Financement, Ort, Territoire
 from communes.querysets import couverte_crte, suivi_annotations
+from pvd.formats import compte
+from pvd.formats import nombre as nombre_fr
 from tableau.models import VersionDepartement
 from territoires.models import Commune
 
@@ -510,15 +512,6 @@ class Perimetre:
     departement: object = None
 
 
-def nombre_fr(n):
-    return f"{n:,}".replace(",", "\u202f")
-
-
-def pluriel(n, singulier, pluriel_=None):
-    """« 0 réunion », « 1 réunion », « 2 réunions » (en français, 0 et 1 sont au singulier)."""
-    return f"{nombre_fr(n)} {singulier if n < 2 else (pluriel_ or singulier + 's')}"
-
-
 @dataclass(frozen=True)
 class Definition:
     """Un chiffre, défini une fois : ce que lisent le tableau de bord, la note de synthèse, l'API et les
@@ -553,10 +546,10 @@ SAISIE = "Suivi saisi par la préfecture de département dans PVD Suivi."
 def _detail_communes(c):
     morceaux = []
     if c.retirees:
-        morceaux.append(f"dont {pluriel(c.retirees, 'retirée')} du programme")
+        morceaux.append(f"dont {compte(c.retirees, 'retirée')} du programme")
     if c.sorties:
         morceaux.append(
-            f"{pluriel(c.sorties, 'commune sortie', 'communes sorties')} de la liste, comptées à part"
+            f"{compte(c.sorties, 'commune sortie', 'communes sorties')} de la liste, comptées à part"
         )
     return " · ".join(morceaux)
 
@@ -568,7 +561,7 @@ def _detail_cadre(c):
     ]
     if c.cadre_propose:
         morceaux.append(
-            f"{pluriel(c.cadre_propose, 'proposée', 'proposées')} d’après la liste ORT, à confirmer (non comptées)"
+            f"{compte(c.cadre_propose, 'proposée', 'proposées')} d’après la liste ORT, à confirmer (non comptées)"
         )
     return " · ".join(morceaux)
 
@@ -576,7 +569,7 @@ def _detail_cadre(c):
 def _detail_ort(c):
     morceaux = [f"{nombre_fr(c.ort_en_vigueur)} en vigueur"]
     if c.ort_sans_date:
-        morceaux.append(f"{pluriel(c.ort_sans_date, 'signée', 'signées')} sans date connue")
+        morceaux.append(f"{compte(c.ort_sans_date, 'signée', 'signées')} sans date connue")
     return "dont " + " · ".join(morceaux)
 
 
@@ -648,7 +641,7 @@ DEFINITIONS = {
             "Périmètres officiels des CRTE (ANCT, groupements d’EPCI), par l’EPCI de la commune.",
             lambda c: c.crte_couvertes,
             total=lambda c: c.en_cours,
-            detail=lambda c: pluriel(c.crtes_count, "CRTE distinct", "CRTE distincts"),
+            detail=lambda c: compte(c.crtes_count, "CRTE distinct", "CRTE distincts"),
         ),
         Definition(
             "crte",
@@ -712,7 +705,7 @@ DEFINITIONS = {
             total=lambda c: c.territoires,
             non_renseignes=lambda c: c.chefs_non_renseignes,
             detail=lambda c: (
-                f"{pluriel(c.chefs_vacants, 'poste vacant', 'postes vacants')} · "
+                f"{compte(c.chefs_vacants, 'poste vacant', 'postes vacants')} · "
                 f"{nombre_fr(c.chefs_a_recruter)} à recruter"
             ),
             libelle_non_renseignes=("non renseigné", "non renseignés"),
@@ -782,7 +775,7 @@ class ChiffreCle:
         """« 1 547 non renseignées » ; « 98 à confirmer » : ce qu'on sait du chiffre."""
         morceaux = []
         if self.non_renseignes is not None:
-            morceaux.append(pluriel(self.non_renseignes, *self.definition.libelle_non_renseignes))
+            morceaux.append(compte(self.non_renseignes, *self.definition.libelle_non_renseignes))
         if self.a_confirmer:
             morceaux.append(f"dont {nombre_fr(self.a_confirmer)} à confirmer")
         return " · ".join(morceaux)

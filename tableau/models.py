@@ -27,3 +27,32 @@ class VersionDepartement(models.Model):
 
     def __str__(self):
         return f"{self.departement_code} : {self.numero}"
+
+
+class DonneesDemonstrationQuerySet(models.QuerySet):
+    def perimetres(self):
+        """Périmètres du suivi généré, dans l'ordre de génération ; [] sur une instance aux données réelles.
+        Une seule requête, sur une table de quelques lignes au plus."""
+        return list(self.order_by("pk").values_list("perimetre", flat=True))
+
+
+class DonneesDemonstration(models.Model):
+    """Trace d'un suivi généré par tableau.services.suivi_demo_generer, écrite dans la même transaction.
+
+    Tant qu'une ligne existe, chaque page et chaque note PDF disent que le suivi affiché est de démonstration.
+    Le référentiel officiel seul (charger_referentiel) n'en écrit jamais : une instance sans suivi généré n'a
+    pas de bandeau. Le suivi généré ne s'efface pas (il se mêle à ce que les agents saisissent ensuite) :
+    repartir des seules données officielles, c'est une base neuve (voir docs/referentiel.md)."""
+
+    perimetre = models.CharField("périmètre", max_length=300)
+    territoires_count = models.PositiveIntegerField("territoires remplis", default=0)
+    created_at = models.DateTimeField("générées le", auto_now_add=True)
+
+    objects = DonneesDemonstrationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "suivi de démonstration généré"
+        verbose_name_plural = "suivis de démonstration générés"
+
+    def __str__(self):
+        return f"{self.perimetre} ({self.territoires_count} territoires)"

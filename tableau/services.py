@@ -28,7 +28,8 @@ from communes.constants import (
     TypeConvention,
 )
 from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Territoire
-from territoires.models import Commune
+from tableau.models import DonneesDemonstration
+from territoires.models import Commune, Departement, Region
 
 RAISON_DEMO = "Données de démonstration"
 LOT = 2000
@@ -218,6 +219,19 @@ def _territoires_vierges(communes):
     )
 
 
+def _perimetre(*, departements, regions):
+    noms = [
+        *Region.objects.filter(code__in=regions).order_by("code").values_list("nom", flat=True),
+        *(
+            f"{nom} ({code})"
+            for code, nom in Departement.objects.filter(code__in=departements)
+            .order_by("code")
+            .values_list("code", "nom")
+        ),
+    ]
+    return ", ".join(noms) if noms else "France entière"
+
+
 @transaction.atomic
 def suivi_demo_generer(*, departements=(), regions=(), toutes_communes=False, graine=2023, today=None):
     """Remplit le suivi des territoires PVD vierges des départements / régions donnés (tous si aucun).
@@ -391,6 +405,11 @@ def suivi_demo_generer(*, departements=(), regions=(), toutes_communes=False, gr
             ligne.action = action
             financements.append(ligne)
     lots.creer(Financement, financements)
+    if remplis or bilan["laureates"]:
+        # Trace lue par chaque page et chaque note PDF (bandeau « Données de démonstration »).
+        DonneesDemonstration.objects.create(
+            perimetre=_perimetre(departements=departements, regions=regions), territoires_count=remplis
+        )
     bilan.update(
         territoires=remplis,
         conventions_cadres=len(conventions),

@@ -1,15 +1,8 @@
-import unicodedata
-
 from django.apps import AppConfig
 from django.db.backends.signals import connection_created
 
+from pvd.formats import cle_alphabetique
 from territoires.constants import COLLATION_FR
-
-
-def cle_alphabetique(texte):
-    """Sans accents ni casse d'abord, puis le texte exact pour départager."""
-    sans_accents = "".join(c for c in unicodedata.normalize("NFKD", texte) if not unicodedata.combining(c))
-    return sans_accents.casefold(), texte
 
 
 def comparer(a, b):

@@ -65,7 +65,7 @@ def test_une_annee_sans_reunion():
     assert (r.has_reunion_s1, r.has_deux_reunions, r.statut) == (False, False, StatutRythme.EN_DEFAUT)
     assert rythme_motifs(r, 2024, aujourd_hui=date(2025, 6, 1)) == [
         "aucune réunion tenue au premier semestre",
-        "0 réunion(s) tenue(s) dans l’année sur 2",
+        "0 réunion tenue dans l’année sur 2",
     ]
 
 

@@ -96,7 +96,7 @@ def test_un_administrateur_doit_activer_le_second_facteur_puis_le_donner(exige, 
     refus = quatrieme.post(reverse("verification"), {"code": codes[0]})
     assert "Code incorrect" in refus.content.decode()
     utilise = EvenementSecurite.objects.get(type=TypeEvenement.CODE_SECOURS_UTILISE)
-    assert utilise.detail == f"{NOMBRE_CODES_SECOURS - 1} code(s) de secours restant(s)"
+    assert utilise.detail == f"{NOMBRE_CODES_SECOURS - 1} codes de secours restants"
 
 
 def test_la_page_suivante_est_toujours_du_site(exige, demo_password):

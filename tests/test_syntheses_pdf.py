@@ -200,7 +200,7 @@ def test_page_n_sur_m_sommaire_et_couverture(note, tmp_path):
         "Bretagne",
         "Campagne de test",
         "25 juin 2023",
-        "1 janvier 2024",
+        "1er janvier 2024",
         "En rédaction",
     ):
         assert attendu in couverture

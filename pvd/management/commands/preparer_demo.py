@@ -1,5 +1,6 @@
 """Prépare l'instance de `make run` en un seul processus : migrations, référentiel officiel, comptes de
-démonstration, suivi de démonstration (sauf --officielles) et campagne 2023. Relancer ne change rien de ce
+démonstration, suivi de démonstration (sauf --officielles) et campagne 2023 (sans section rédigée d'avance
+avec --officielles : rien de généré, aucun bandeau « Données de démonstration »). Relancer ne change rien de ce
 qui est déjà là : ni les données, ni les mots de passe (les sessions ouvertes restent ouvertes)."""
 
 import time
@@ -39,4 +40,10 @@ class Command(BaseCommand):
         else:
             self.etape("Suivi de démonstration (Bretagne)", "quelques secondes", "generer_suivi_demo",
                        "--regions", "53")  # fmt: skip
-        call_command("creer_campagne_demo", stdout=self.stdout, stderr=self.stderr)
+        # Données officielles : campagne ouverte, sans section rédigée d'avance (ni texte ni commune retenue).
+        call_command(
+            "creer_campagne_demo",
+            *(["--sans-sections"] if officielles else []),
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )

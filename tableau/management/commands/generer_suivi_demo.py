@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from pvd.formats import compte
 from tableau.services import BaseNonBanc, suivi_demo_generer
 
 
@@ -36,9 +37,11 @@ class Command(BaseCommand):
             )
         except BaseNonBanc as erreur:
             raise CommandError(str(erreur))
+        lignes = compte(bilan["financements"], "ligne de financement", "lignes de financement")
+        laureates = compte(bilan["laureates"], "commune lauréate fictive", "communes lauréates fictives")
         self.stdout.write(
-            f"Suivi de démonstration : {bilan['territoires']} territoire(s) rempli(s), "
-            f"{bilan['actions']} action(s), {bilan['financements']} ligne(s) de financement"
-            + (f", {bilan['laureates']} commune(s) lauréate(s) fictive(s)" if bilan["laureates"] else "")
+            f"Suivi de démonstration : {compte(bilan['territoires'], 'territoire rempli', 'territoires remplis')}, "
+            f"{compte(bilan['actions'], 'action')}, {lignes}"
+            + (f", {laureates}" if bilan["laureates"] else "")
             + "."
         )

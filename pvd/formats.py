@@ -1,0 +1,104 @@
+"""Mise en forme française de ce que l'on affiche : ordre alphabétique, dates, pluriels, nombres.
+
+Fonctions pures, sans accès à la base : les gabarits s'en servent par les filtres de
+pvd/templatetags/formats.py (disponibles partout), le code Python directement (tris, PDF, exports)."""
+
+import datetime
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
+
+ESPACE_FINE = "\u202f"  # espace fine insécable : séparateur des milliers
+MOIS = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+]
+# Lettres qui ne se décomposent pas en lettre de base + accent.
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'", "ʼ": "'"})
+
+
+def cle_alphabetique(texte):
+    """Clé de tri français : lettres sans accents ni casse d'abord (« Réquista » avant « Rieupeyroux » avant
+    « Rignac », « Élancourt » parmi les E, « Œuilly » comme « Oeuilly »), puis le texte exact pour départager.
+    C'est aussi la collation fr-x-icu déclarée sous SQLite (territoires/apps.py) : Python et la base trient de
+    la même façon."""
+    texte = texte or ""
+    decompose = unicodedata.normalize("NFKD", texte.translate(LIGATURES))
+    sans_accents = "".join(c for c in decompose if not unicodedata.combining(c))
+    return sans_accents.casefold(), texte
+
+
+def trier_alphabetique(objets, cle=lambda objet: objet.nom):
+    """Liste des objets dans l'ordre alphabétique français de cle(objet) (par défaut, leur nom)."""
+    return sorted(objets, key=lambda objet: cle_alphabetique(cle(objet)))
+
+
+JOURS = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"]
+
+
+def _locale(valeur):
+    from django.utils import timezone
+
+    return timezone.localtime(valeur) if timezone.is_aware(valeur) else valeur
+
+
+def date_longue(valeur, *, jour_semaine=False):
+    """« 1er janvier 2024 », « 25 juin 2023 » (« lundi 1er janvier 2024 » avec jour_semaine) ; une date et
+    heure est prise à sa date locale."""
+    if not valeur:
+        return ""
+    if isinstance(valeur, datetime.datetime):
+        valeur = _locale(valeur).date()
+    jour = "1er" if valeur.day == 1 else str(valeur.day)
+    texte = f"{jour} {MOIS[valeur.month - 1]} {valeur.year}"
+    return f"{JOURS[valeur.weekday()]} {texte}" if jour_semaine else texte
+
+
+def date_heure_longue(valeur):
+    """« 1er janvier 2024 à 09:05 », à l'heure locale."""
+    if not valeur:
+        return ""
+    if not isinstance(valeur, datetime.datetime):
+        return date_longue(valeur)
+    valeur = _locale(valeur)
+    return f"{date_longue(valeur.date())} à {valeur:%H:%M}"
+
+
+def nombre(valeur, decimales=None):
+    """« 1 645 », « 12 345,5 » : espace fine insécable entre les milliers, virgule décimale ; « — » si vide.
+    decimales=None : entier si la valeur est entière, sinon telle quelle (au plus 2 décimales)."""
+    if valeur is None or valeur == "":
+        return "—"
+    if isinstance(valeur, str):
+        try:
+            valeur = Decimal(valeur.replace(ESPACE_FINE, "").replace(" ", "").replace(",", "."))
+        except ArithmeticError:
+            return valeur
+    valeur = Decimal(str(valeur)) if isinstance(valeur, float) else Decimal(valeur)
+    if decimales is None:
+        decimales = (
+            0 if valeur == valeur.to_integral_value() else min(2, -valeur.normalize().as_tuple().exponent)
+        )
+    arrondi = valeur.quantize(Decimal(1).scaleb(-decimales), rounding=ROUND_HALF_UP)
+    texte = f"{arrondi:,.{decimales}f}"
+    return texte.replace(",", ESPACE_FINE).replace(".", ",")
+
+
+def pluriel(n, singulier, pluriel_=None):
+    """Le nom accordé au nombre, à la française : 0 et 1 au singulier (« 0 réunion », « 1 réunion »,
+    « 2 réunions ») ; pluriel_ par défaut : singulier + « s »."""
+    return singulier if n is None or abs(n) < 2 else (pluriel_ or f"{singulier}s")
+
+
+def compte(n, singulier, pluriel_=None):
+    """« 0 réunion », « 1 645 communes » : le nombre (séparateur des milliers) et le nom accordé."""
+    return f"{nombre(n or 0)} {pluriel(n or 0, singulier, pluriel_)}"
