@@ -9,7 +9,14 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 class CampagneForm(DsfrBaseForm, forms.ModelForm):
     class Meta:
         model = Campagne
-        fields = ["nom", "date_echeance", "date_limite_phase_operationnelle", "questions"]
+        fields = [
+            "nom",
+            "date_echeance",
+            "date_limite_phase_operationnelle",
+            "destinataire",
+            "reference_instruction",
+            "questions",
+        ]
         widgets = {
             "date_echeance": DATE,
             "date_limite_phase_operationnelle": DATE,
@@ -48,7 +55,7 @@ class VueEnsembleForm(DsfrBaseForm, forms.ModelForm):
 
     class Meta:
         model = Synthese
-        fields = ["vue_ensemble"]
+        fields = ["vue_ensemble", "lieu", "signataire_titre", "signataire_nom"]
         widgets = {"vue_ensemble": forms.Textarea(attrs={"rows": 14})}
 
     def __init__(self, *args, **kwargs):

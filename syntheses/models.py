@@ -55,6 +55,20 @@ class Campagne(models.Model):
         help_text="Les communes en difficulté sont celles qui risquent de ne pas atteindre la phase "
         "opérationnelle avant cette date.",
     )
+    destinataire = models.CharField(
+        "destinataire des notes",
+        max_length=200,
+        blank=True,
+        help_text="Par exemple « Madame la ministre déléguée chargée des collectivités territoriales et de la "
+        "ruralité ».",
+    )
+    reference_instruction = models.CharField(
+        "référence de l’instruction",
+        max_length=300,
+        blank=True,
+        help_text="Par exemple « Instruction du 6 juin 2023 relative au passage en phase opérationnelle du "
+        "programme Petites villes de demain ».",
+    )
     questions = models.TextField(
         "questions posées",
         help_text="Une question par ligne ; elles guident la rédaction des sections départementales.",
@@ -154,6 +168,16 @@ class Synthese(models.Model):
         "vue d’ensemble régionale",
         blank=True,
         help_text="Synthèse de la région : dynamique d’ensemble, points saillants, demandes au ministère.",
+    )
+    lieu = models.CharField(
+        "lieu de signature", max_length=100, blank=True, help_text="Par exemple « Rennes »."
+    )
+    signataire_nom = models.CharField("nom du signataire", max_length=150, blank=True)
+    signataire_titre = models.CharField(
+        "titre du signataire",
+        max_length=200,
+        blank=True,
+        help_text="Par exemple « Le préfet de la région Bretagne ».",
     )
     validee_par = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -99,7 +99,16 @@ def _etat_section(section):
 
 
 @transaction.atomic
-def campagne_creer(*, nom, date_echeance, date_limite_phase_operationnelle, questions, user=None):
+def campagne_creer(
+    *,
+    nom,
+    date_echeance,
+    date_limite_phase_operationnelle,
+    questions,
+    user=None,
+    destinataire="",
+    reference_instruction="",
+):
     """Ouvre une campagne : une note par région, une section par département. Un département sans commune
     PVD reçoit une section dispensée d'office (rien à y écrire)."""
     if user is not None and not user.sees_everything:
@@ -109,6 +118,8 @@ def campagne_creer(*, nom, date_echeance, date_limite_phase_operationnelle, ques
         date_echeance=date_echeance,
         date_limite_phase_operationnelle=date_limite_phase_operationnelle,
         questions=questions,
+        destinataire=destinataire,
+        reference_instruction=reference_instruction,
         created_by=user,
     )
     campagne.full_clean()
@@ -321,13 +332,18 @@ def _synthese_verrouillee(synthese_id):
 
 
 @transaction.atomic
-def synthese_vue_ensemble_enregistrer(*, synthese, user, vue_ensemble, version):
+def synthese_vue_ensemble_enregistrer(*, synthese, user, vue_ensemble, version, **signature):
+    """La vue d'ensemble de la région et, facultatifs, le lieu et le signataire de la lettre (lieu,
+    signataire_titre, signataire_nom)."""
     actuelle = _synthese_verrouillee(synthese.pk)
     _verifier_consolidation(actuelle, user)
     _verifier_en_redaction(actuelle)
     if version is None or actuelle.version != version:
         raise ConflitEdition(actuelle)
     actuelle.vue_ensemble = vue_ensemble
+    for champ in ("lieu", "signataire_titre", "signataire_nom"):
+        if champ in signature:
+            setattr(actuelle, champ, signature[champ])
     return _enregistrer(actuelle, user=user, action=ActionTransition.VUE_ENSEMBLE, avant=actuelle.etat)
 
 
@@ -759,6 +775,9 @@ CAMPAGNE_DEMO = {
     "nom": "Campagne 2023",
     "date_echeance": date(2023, 6, 25),
     "date_limite_phase_operationnelle": date(2024, 1, 1),
+    "destinataire": "Madame la ministre déléguée chargée des collectivités territoriales et de la ruralité",
+    "reference_instruction": "Instruction du 6 juin 2023 relative au passage en phase opérationnelle des communes du "
+    "programme Petites villes de demain",
     "questions": "\n".join(
         [
             "Quelle dynamique observez-vous dans le département pour le passage des communes PVD en phase "

@@ -222,6 +222,9 @@ class SyntheseVueEnsembleView(FormView):
                 user=self.request.user,
                 vue_ensemble=form.cleaned_data["vue_ensemble"],
                 version=form.cleaned_data["version"],
+                lieu=form.cleaned_data["lieu"],
+                signataire_titre=form.cleaned_data["signataire_titre"],
+                signataire_nom=form.cleaned_data["signataire_nom"],
             )
         except ConflitEdition:
             form.add_error(

@@ -306,6 +306,10 @@ def test_parcours_regional(
             TEXTES["leviers"] + " Un appui de la DDTM au recrutement a permis de pourvoir deux postes."
         )
         dep.get_by_role("button", name="Enregistrer").click()
+        # Soumettre : une page de confirmation dit ce que l'action change, puis le bouton la confirme.
+        dep.get_by_role("link", name="Soumettre la section à la région").click()
+        expect(dep.get_by_text("ne se modifie plus").first).to_be_visible()
+        parcours_dep.etape(dep, "confirmation de la soumission")
         dep.get_by_role("button", name="Soumettre la section à la région").click()
         expect(dep.get_by_text("Soumise à la région").first).to_be_visible()
         parcours_dep.etape(dep, "section soumise")
@@ -324,6 +328,8 @@ def test_parcours_regional(
         "La Bretagne avance : la moitié des communes sont en phase opérationnelle."
     )
     page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("link", name="Valider la note").click()
+    parcours.etape(page, "confirmation de la validation")
     page.get_by_role("button", name="Valider la note").click()
     expect(page.get_by_text("Validée par la région").first).to_be_visible()
     parcours.etape(page, "note validee")

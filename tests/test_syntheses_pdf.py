@@ -204,7 +204,13 @@ def test_page_n_sur_m_sommaire_et_couverture(note, tmp_path):
         "En rédaction",
     ):
         assert attendu in couverture
-    sommaire = texte.split("\f")[1]
+    # La lettre du préfet de région, puis le sommaire.
+    lettre = " ".join(texte.split("\f")[1].split())
+    assert (
+        "Préfecture de la région Bretagne" in lettre and "Objet Programme Petites villes de demain" in lettre
+    )
+    assert "Le préfet de la région Bretagne à" in lettre and "Vue d’ensemble de la région" in lettre
+    sommaire = texte.split("\f")[2]
     assert "Sommaire" in sommaire
     # Chaque département a son entrée au sommaire, avec le numéro de la page où commence sa partie.
     for code, nom in (
@@ -450,3 +456,33 @@ def test_une_suggestion_n_entre_jamais_dans_la_note_comme_justification(
     assert "Signalées par les données, non retenues par le département" in texte
     assert f"{bain} (35012 : chef de projet : vacant)" in texte
     assert "Justification du département" not in texte.split("Ille-et-Vilaine (35)")[-1].split("Annexe")[0]
+
+
+def test_la_lettre_porte_destinataire_reference_lieu_et_signataire(note, user_regional, tmp_path):
+    from syntheses.services import synthese_vue_ensemble_enregistrer
+
+    campagne = note.campagne
+    campagne.destinataire = (
+        "Madame la ministre déléguée chargée des collectivités territoriales et de la ruralité"
+    )
+    campagne.reference_instruction = "Instruction du 6 juin 2023 relative au passage en phase opérationnelle"
+    campagne.save()
+    synthese_vue_ensemble_enregistrer(
+        synthese=note,
+        user=user_regional,
+        vue_ensemble="La Bretagne avance.",
+        version=note.version,
+        lieu="Rennes",
+        signataire_titre="Le préfet de la région Bretagne, préfet d’Ille-et-Vilaine",
+        signataire_nom="Prénom Nom",
+    )
+    note.refresh_from_db()
+    lettre = " ".join(pdftotext(pdf_rendre(note_html(synthese=note))[0], tmp_path).split("\f")[1].split())
+    for attendu in (
+        "Rennes, le (date de transmission)",
+        "Le préfet de la région Bretagne, préfet d’Ille-et-Vilaine à Madame la ministre déléguée",
+        "Réf. Instruction du 6 juin 2023 relative au passage en phase opérationnelle",
+        "La Bretagne avance.",
+        "Prénom Nom",
+    ):
+        assert attendu in lettre, attendu
