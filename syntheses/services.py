@@ -90,6 +90,13 @@ def _enregistrer(objet, *, user, action, avant, apres=None, commentaire=""):
     return objet
 
 
+def _notifier(type, objet, *, user, commentaire=""):
+    """L'événement part vers les notifications (app echanges) après la validation de la transaction."""
+    from echanges.services import notifier_apres_commit
+
+    notifier_apres_commit(type=type, objet=objet, acteur=user, commentaire=commentaire)
+
+
 def _etat_section(section):
     return "dispensee" if section.dispensee else section.etat
 
@@ -239,7 +246,9 @@ def section_soumettre(*, section, user):
     avant = actuelle.etat
     actuelle.etat = EtatSection.SOUMISE
     actuelle.soumise_par, actuelle.soumise_le = user, timezone.now()
-    return _enregistrer(actuelle, user=user, action=ActionTransition.SOUMISSION, avant=avant)
+    _enregistrer(actuelle, user=user, action=ActionTransition.SOUMISSION, avant=avant)
+    _notifier("section_soumise", actuelle, user=user)
+    return actuelle
 
 
 # --- Travail de la région --------------------------------------------------------------------------
@@ -271,13 +280,15 @@ def section_renvoyer(*, section, user, commentaire):
     avant = actuelle.etat
     actuelle.etat = EtatSection.RENVOYEE
     actuelle.commentaire_renvoi = commentaire.strip()
-    return _enregistrer(
+    _enregistrer(
         actuelle,
         user=user,
         action=ActionTransition.RENVOI,
         avant=avant,
         commentaire=actuelle.commentaire_renvoi,
     )
+    _notifier("section_renvoyee", actuelle, user=user, commentaire=actuelle.commentaire_renvoi)
+    return actuelle
 
 
 @transaction.atomic
@@ -352,9 +363,9 @@ def synthese_valider(*, synthese, user):
         raise TransitionInterdite("Rédigez la vue d’ensemble régionale avant de valider la note.")
     actuelle.etat = EtatSynthese.VALIDEE
     actuelle.validee_par, actuelle.validee_le = user, timezone.now()
-    return _enregistrer(
-        actuelle, user=user, action=ActionTransition.VALIDATION, avant=EtatSynthese.EN_REDACTION
-    )
+    _enregistrer(actuelle, user=user, action=ActionTransition.VALIDATION, avant=EtatSynthese.EN_REDACTION)
+    _notifier("note_validee", actuelle, user=user)
+    return actuelle
 
 
 @transaction.atomic
@@ -382,7 +393,9 @@ def synthese_transmettre(*, synthese, user):
         raise TransitionInterdite("Validez la note avant de la transmettre au ministère.")
     actuelle.etat = EtatSynthese.TRANSMISE
     actuelle.transmise_par, actuelle.transmise_le = user, timezone.now()
-    return _enregistrer(actuelle, user=user, action=ActionTransition.TRANSMISSION, avant=EtatSynthese.VALIDEE)
+    _enregistrer(actuelle, user=user, action=ActionTransition.TRANSMISSION, avant=EtatSynthese.VALIDEE)
+    _notifier("note_transmise", actuelle, user=user)
+    return actuelle
 
 
 # --- Génération du PDF -----------------------------------------------------------------------------

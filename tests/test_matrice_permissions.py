@@ -425,6 +425,35 @@ MATRICE_SYNTHESES = {
 
 MATRICE.update({nom: Regle(*regle) for nom, regle in MATRICE_SYNTHESES.items()})
 
+
+# --- Échanges : notifications (chacun les siennes : « propre » = une notification de demo-departement,
+# « autre » = celle d'un agent de l'Ain), commentaires et pièces jointes.
+def proprietaire_seulement(get_proprietaire, post_proprietaire, get_autres, post_autres):
+    def attendu(role, territoire, methode):
+        if role == "anonyme":
+            return {302}
+        if role == "demo-departement" and territoire == PROPRE:
+            return get_proprietaire if methode == "GET" else post_proprietaire
+        return get_autres if methode == "GET" else post_autres
+
+    return attendu
+
+
+notification = lambda o, t: {"pk": o[t]["notification"].pk}  # noqa: E731
+
+MATRICE_ECHANGES = {
+    "echanges:notifications": (sans, lecture_libre),
+    "echanges:notification": (notification, proprietaire_seulement({302}, {405}, {404}, {405})),
+    "echanges:notification_lue": (notification, proprietaire_seulement({405}, {302}, {405}, {404})),
+    "echanges:notifications_tout_lire": (
+        sans,
+        lambda r, t, m: {302} if r == "anonyme" or m == "POST" else {405},
+    ),
+    # Formulaire de la page « Mon compte » : POST vide → le formulaire et ses erreurs.
+    "echanges:preferences": (sans, lambda r, t, m: {302} if r == "anonyme" else {200}),
+}
+MATRICE.update({nom: Regle(*regle) for nom, regle in MATRICE_ECHANGES.items()})
+
 # La route de repli de l'API (réponse JSON 404 pour toute adresse inconnue sous /api/) n'a pas de page à tester.
 HORS_MATRICE = {"api:(sans nom) api/^.*$"}
 
@@ -433,6 +462,21 @@ def test_chaque_url_du_produit_a_sa_regle():
     manquantes = sorted(set(urls_du_produit()) - set(MATRICE) - HORS_MATRICE)
     assert not manquantes, f"URL sans règle dans la matrice des permissions : {manquantes}"
     assert not set(MATRICE) - set(urls_du_produit()), "règle pour une URL qui n'existe plus"
+
+
+def objets_echanges(resultat):
+    """Une notification de demo-departement (propre) et une d'un agent de l'Ain (autre)."""
+    from echanges.constants import TypeNotification
+    from echanges.models import Notification
+
+    agent_01, _ = User.objects.get_or_create(
+        username="agent-01-matrice", defaults={"role": "departemental", "departement_id": "01"}
+    )
+    for t, user in ((PROPRE, User.objects.get(username="demo-departement")), (AUTRE, agent_01)):
+        resultat[t]["notification"] = Notification.objects.create(
+            destinataire=user, type=TypeNotification.ECHEANCE, cle=f"matrice:{t}", titre="Essai", url="/"
+        )
+    return resultat
 
 
 @pytest.fixture
@@ -463,6 +507,7 @@ def objets(settings, tmp_path):
         }
     for t, valeurs in objets_syntheses().items():
         resultat[t].update(valeurs)
+    resultat.update(objets_echanges(resultat))
     return resultat
 
 

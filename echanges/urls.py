@@ -1,0 +1,14 @@
+from django.urls import path
+
+from echanges import views
+
+app_name = "echanges"
+urlpatterns = [
+    path("notifications/", views.NotificationListView.as_view(), name="notifications"),
+    path("notifications/<int:pk>/", views.NotificationOuvrirView.as_view(), name="notification"),
+    path("notifications/<int:pk>/lue/", views.NotificationLueView.as_view(), name="notification_lue"),
+    path(
+        "notifications/tout-lire/", views.NotificationsToutLireView.as_view(), name="notifications_tout_lire"
+    ),
+    path("notifications/preferences/", views.PreferencesNotificationView.as_view(), name="preferences"),
+]
