@@ -25,6 +25,7 @@ from echanges.constants import (
     Visibilite,
 )
 from echanges.models import (
+    Commentaire,
     EnvoiNotification,
     Notification,
     PreferenceNotification,
@@ -381,3 +382,111 @@ def resume_quotidien_envoyer(*, maintenant=None):
             continue
         envoyes += 1
     return envoyes
+
+
+# --- Commentaires -----------------------------------------------------------------------------------
+
+
+def _objet_commentaire(*, section=None, commune=None):
+    """(département, libellé, url) de l'objet commenté."""
+    if section is not None:
+        dept = section.departement
+        libelle = f"la section {dept.nom} ({section.synthese.campagne.nom})"
+        return dept, libelle, reverse("syntheses:section", args=[section.pk])
+    return (
+        commune.departement,
+        f"la fiche de {commune.nom}",
+        reverse("communes:detail", args=[commune.code_insee]),
+    )
+
+
+def _proprietaires(*, section=None, commune=None):
+    """Comptes qui suivent l'objet sans y avoir écrit : le département (et la région pour une section)."""
+    if section is not None:
+        return agents_departement(section.departement_id) | agents_region(section.synthese.region_id)
+    return agents_departement(commune.departement_id)
+
+
+def visibilites_permises(user):
+    if user.role == Role.DEPARTEMENTAL:
+        return set(Visibilite.values)
+    if user.role == Role.REGIONAL:
+        return {Visibilite.REGION, Visibilite.TOUS}
+    return {Visibilite.TOUS}
+
+
+def _commentaire_notifier(commentaire, *, mentionnes, cle_mention):
+    """Mentions (à ceux qui lisent le commentaire) et « nouveau commentaire » (auteurs du fil et comptes qui
+    suivent l'objet, s'ils le lisent). Le texte de la notification ne part qu'à ces lecteurs."""
+    section, commune = commentaire.section, commentaire.commune
+    _, libelle, url = _objet_commentaire(section=section, commune=commune)
+    url = f"{url}#commentaire-{commentaire.pk}"
+    lecteurs = lecteurs_commentaire(departement=commentaire.departement, visibilite=commentaire.visibilite)
+    qui = _nom(commentaire.auteur)
+    extrait = f"« {_extrait(commentaire.texte)} »"
+    mentionnes = list(lecteurs.filter(pk__in=[u.pk for u in mentionnes]))
+    creees = notifications_creer(
+        cle=cle_mention,
+        lots=[(mentionnes, TypeNotification.MENTION, f"{qui} vous a mentionné sur {libelle}", extrait)],
+        url=url,
+        acteur=commentaire.auteur,
+        commentaire=commentaire,
+    )
+    if cle_mention.startswith("mention:modif"):
+        return creees
+    fil = Commentaire.objects.du_fil(section=section, commune=commune).exclude(pk=commentaire.pk)
+    suivent = lecteurs.filter(
+        Q(pk__in=fil.values("auteur_id"))
+        | Q(pk__in=_proprietaires(section=section, commune=commune).values("pk"))
+    ).exclude(pk__in=[u.pk for u in mentionnes])
+    return creees + notifications_creer(
+        cle=f"commentaire:{commentaire.pk}",
+        lots=[(suivent, TypeNotification.COMMENTAIRE, f"{qui} a commenté {libelle}", extrait)],
+        url=url,
+        acteur=commentaire.auteur,
+        commentaire=commentaire,
+    )
+
+
+@transaction.atomic
+def commentaire_publier(*, auteur, texte, visibilite, mentionnes=(), section=None, commune=None):
+    """Publie un commentaire sur une section ou une fiche commune que l'auteur voit (la vue part de
+    for_user), avec une visibilité qui l'inclut ; prévient les mentionnés et ceux qui suivent le fil."""
+    if visibilite not in visibilites_permises(auteur):
+        raise PermissionDenied("Vous ne liriez pas vous-même ce commentaire avec cette visibilité.")
+    if not texte.strip():
+        raise ValidationError("Le commentaire est vide.")
+    departement, _, _ = _objet_commentaire(section=section, commune=commune)
+    commentaire = Commentaire.objects.create(
+        section=section,
+        commune=commune,
+        departement=departement,
+        auteur=auteur,
+        texte=texte.strip(),
+        visibilite=visibilite,
+    )
+    if mentionnes:
+        commentaire.mentions.set(mentionnes)
+    _commentaire_notifier(commentaire, mentionnes=mentionnes, cle_mention=f"mention:{commentaire.pk}")
+    return commentaire
+
+
+@transaction.atomic
+def commentaire_modifier(*, commentaire, user, texte, mentionnes=()):
+    """L'auteur corrige son texte dans les DELAI_MODIFICATION_MINUTES minutes (l'historique garde chaque
+    version) ; les personnes nouvellement mentionnées sont prévenues."""
+    actuel = Commentaire.objects.select_for_update().get(pk=commentaire.pk)
+    if not actuel.can_edit(user):
+        raise PermissionDenied("Un commentaire se modifie par son auteur, dans les 15 minutes.")
+    if not texte.strip():
+        raise ValidationError("Le commentaire est vide.")
+    deja = set(actuel.mentions.values_list("pk", flat=True))
+    actuel.texte, actuel.modifie_le = texte.strip(), timezone.now()
+    actuel.save()
+    nouveaux = [u for u in mentionnes if u.pk not in deja]
+    if nouveaux:
+        actuel.mentions.add(*nouveaux)
+        _commentaire_notifier(
+            actuel, mentionnes=nouveaux, cle_mention=f"mention:modif:{actuel.pk}:{actuel.modifie_le:%s%f}"
+        )
+    return actuel

@@ -11,4 +11,11 @@ urlpatterns = [
         "notifications/tout-lire/", views.NotificationsToutLireView.as_view(), name="notifications_tout_lire"
     ),
     path("notifications/preferences/", views.PreferencesNotificationView.as_view(), name="preferences"),
+    path("commentaires/section/<int:pk>/", views.FilView.as_view(), name="fil_section"),
+    path("commentaires/commune/<str:code_insee>/", views.FilView.as_view(), name="fil_commune"),
+    path(
+        "commentaires/<int:pk>/modifier/",
+        views.CommentaireModifierView.as_view(),
+        name="commentaire_modifier",
+    ),
 ]

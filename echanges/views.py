@@ -1,4 +1,7 @@
+from collections import defaultdict
+
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -7,8 +10,15 @@ from django.views import View
 from django.views.generic import FormView, ListView
 
 from echanges import services
-from echanges.forms import FiltreNotificationsForm, PreferencesNotificationForm
-from echanges.models import Notification
+from echanges.forms import (
+    CommentaireForm,
+    CommentaireModifierForm,
+    FiltreNotificationsForm,
+    PreferencesNotificationForm,
+)
+from echanges.models import Commentaire, Notification
+from syntheses.models import SectionDepartementale
+from territoires.models import Commune
 
 # --- Notifications ----------------------------------------------------------------------------------
 
@@ -89,3 +99,165 @@ class PreferencesNotificationView(FormView):
         services.preferences_notification_enregistrer(user=self.request.user, frequences=form.cleaned_data)
         messages.success(self.request, "Préférences de notification enregistrées.")
         return HttpResponseRedirect(reverse("compte") + "#notifications")
+
+
+# --- Commentaires -----------------------------------------------------------------------------------
+
+
+def section_visible(user, pk):
+    return get_object_or_404(
+        SectionDepartementale.objects.for_user(user).select_related("synthese__campagne", "departement"),
+        pk=pk,
+    )
+
+
+def commune_visible(user, code_insee):
+    return get_object_or_404(
+        Commune.objects.for_user(user).pvd_et_sorties().select_related("departement"), code_insee=code_insee
+    )
+
+
+def fil_contexte(user, *, section=None, commune=None, form=None):
+    """Ce que le fil d'un objet montre à `user` : les commentaires qu'il peut lire (avec leurs versions
+    antérieures), le formulaire, les personnes qu'il peut mentionner."""
+    commentaires = list(
+        Commentaire.objects.for_user(user).du_fil(section=section, commune=commune).select_related("auteur")
+    )
+    # Versions antérieures (historique simple_history), en une requête pour tout le fil.
+    anterieures = defaultdict(list)
+    historiques = Commentaire.history.filter(id__in=[c.pk for c in commentaires]).order_by("history_date")
+    for h in historiques:
+        anterieures[h.id].append(h)
+    for c in commentaires:
+        c.versions_anterieures = [h for h in anterieures[c.pk] if h.texte != c.texte]
+        c.is_modifiable = c.can_edit(user)
+    objet = section or commune
+    departement = objet.departement
+    if form is None:
+        form = CommentaireForm(user=user, lecteurs=lambda v: None)
+    from echanges.services import lecteurs_commentaire
+
+    mentionnables = (
+        lecteurs_commentaire(departement=departement, visibilite="tous")
+        .exclude(pk=user.pk)
+        .order_by("last_name", "first_name", "username")
+    )
+    return {
+        "commentaires": commentaires,
+        "form_commentaire": form,
+        "fil_url": reverse("echanges:fil_section", args=[section.pk])
+        if section
+        else reverse("echanges:fil_commune", args=[commune.code_insee]),
+        "mentionnables": mentionnables,
+    }
+
+
+class FilMixin:
+    """Fil de commentaires d'une section (pk) ou d'une fiche commune (code_insee) : l'objet vient de
+    for_user (hors territoire : 404). GET : le fil seul ; POST : publier."""
+
+    template_name = "echanges/fil.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        user = request.user
+        self.section = section_visible(user, kwargs["pk"]) if "pk" in kwargs else None
+        self.commune = commune_visible(user, kwargs["code_insee"]) if "code_insee" in kwargs else None
+        return super().dispatch(request, *args, **kwargs)
+
+    @property
+    def objet_url(self):
+        if self.section:
+            return reverse("syntheses:section", args=[self.section.pk])
+        return reverse("communes:detail", args=[self.commune.code_insee])
+
+    def get_form_kwargs(self):
+        from echanges.services import lecteurs_commentaire
+
+        departement = (self.section or self.commune).departement
+        return {
+            **super().get_form_kwargs(),
+            "user": self.request.user,
+            "lecteurs": lambda v: lecteurs_commentaire(departement=departement, visibilite=v),
+        }
+
+    def get_context_data(self, **kwargs):
+        objet = self.section or self.commune
+        titre = (
+            f"Discussion — section {objet.departement.nom}" if self.section else f"Discussion — {objet.nom}"
+        )
+        contexte = fil_contexte(
+            self.request.user, section=self.section, commune=self.commune, form=kwargs.pop("form", None)
+        )
+        return super().get_context_data(title=titre, objet_url=self.objet_url, **contexte, **kwargs)
+
+    def form_valid(self, form):
+        try:
+            commentaire = services.commentaire_publier(
+                auteur=self.request.user,
+                texte=form.cleaned_data["texte"],
+                visibilite=form.cleaned_data["visibilite"],
+                mentionnes=form.cleaned_data["mentionnes"],
+                section=self.section,
+                commune=self.commune,
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            form.add_error(None, exc.messages[0] if isinstance(exc, ValidationError) else str(exc))
+            return self.form_invalid(form)
+        messages.success(self.request, "Commentaire publié.")
+        return HttpResponseRedirect(f"{self.objet_url}#commentaire-{commentaire.pk}")
+
+
+class FilView(FilMixin, FormView):
+    form_class = CommentaireForm
+
+
+class CommentaireModifierView(FormView):
+    """Modifier son commentaire pendant 15 minutes (403 après, ou pour un autre ; 404 s'il est invisible)."""
+
+    form_class = CommentaireModifierForm
+    template_name = "echanges/commentaire_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.commentaire = get_object_or_404(
+            Commentaire.objects.for_user(request.user).select_related("section", "commune", "departement"),
+            pk=kwargs["pk"],
+        )
+        if not self.commentaire.can_edit(request.user):
+            raise PermissionDenied("Un commentaire se modifie par son auteur, dans les 15 minutes.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_kwargs(self):
+        from echanges.services import lecteurs_commentaire
+
+        c = self.commentaire
+        return {
+            **super().get_form_kwargs(),
+            "instance": c,
+            "user": self.request.user,
+            "lecteurs": lambda v: lecteurs_commentaire(departement=c.departement, visibilite=v),
+        }
+
+    def objet_url(self):
+        c = self.commentaire
+        if c.section_id:
+            return reverse("syntheses:section", args=[c.section_id]) + f"#commentaire-{c.pk}"
+        return reverse("communes:detail", args=[c.commune_id]) + f"#commentaire-{c.pk}"
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title="Modifier mon commentaire", annuler_url=self.objet_url(), **kwargs
+        )
+
+    def form_valid(self, form):
+        try:
+            services.commentaire_modifier(
+                commentaire=self.commentaire,
+                user=self.request.user,
+                texte=form.cleaned_data["texte"],
+                mentionnes=form.cleaned_data["mentionnes"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages[0])
+            return self.form_invalid(form)
+        messages.success(self.request, "Commentaire modifié.")
+        return HttpResponseRedirect(self.objet_url())

@@ -449,6 +449,24 @@ MATRICE_ECHANGES = {
         sans,
         lambda r, t, m: {302} if r == "anonyme" or m == "POST" else {405},
     ),
+    # Fils de commentaires : lecture par qui voit l'objet ; POST vide → le formulaire et ses erreurs.
+    "echanges:fil_section": (section, lecture_territoriale(get_only=False)),
+    "echanges:fil_commune": (commune, lecture_territoriale(get_only=False)),
+    # Commentaire « tous les niveaux » de demo-departement (propre) ou d'un agent de l'Ain (autre) : seul
+    # l'auteur le modifie (POST vide → formulaire) ; qui le lit → 403 ; qui ne le lit pas → 404. Les autres
+    # visibilités : tests/test_echanges_commentaires.py (test_visibilite_appliquee_sur_chaque_page).
+    "echanges:commentaire_modifier": (
+        lambda o, t: {"pk": o[t]["commentaire"].pk},
+        lambda r, t, m: (
+            {302}
+            if r == "anonyme"
+            else {200}
+            if (r, t) == ("demo-departement", PROPRE)
+            else {404}
+            if r in ("demo-departement", "demo-region") and t == AUTRE
+            else {403}
+        ),
+    ),
     # Formulaire de la page « Mon compte » : POST vide → le formulaire et ses erreurs.
     "echanges:preferences": (sans, lambda r, t, m: {302} if r == "anonyme" else {200}),
 }
@@ -472,9 +490,18 @@ def objets_echanges(resultat):
     agent_01, _ = User.objects.get_or_create(
         username="agent-01-matrice", defaults={"role": "departemental", "departement_id": "01"}
     )
+    from echanges.services import commentaire_publier
+    from territoires.models import Commune
+
     for t, user in ((PROPRE, User.objects.get(username="demo-departement")), (AUTRE, agent_01)):
         resultat[t]["notification"] = Notification.objects.create(
             destinataire=user, type=TypeNotification.ECHEANCE, cle=f"matrice:{t}", titre="Essai", url="/"
+        )
+        resultat[t]["commentaire"] = commentaire_publier(
+            auteur=user,
+            texte="Commentaire de la matrice.",
+            visibilite="tous",
+            commune=Commune.objects.get(code_insee=TERRITOIRES[t]["commune"]),
         )
     return resultat
 

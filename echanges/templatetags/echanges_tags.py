@@ -12,3 +12,17 @@ def preferences_notification(context):
     user = context["request"].user
     form = PreferencesNotificationForm(initial_frequences=services.preferences_de(user))
     return {"form_notifications": form, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("echanges/_fil.html", takes_context=True)
+def fil_commentaires(context, objet):
+    """Fil de commentaires d'une section de note ou d'une fiche commune, pour la page de l'objet."""
+    from echanges.views import fil_contexte
+    from syntheses.models import SectionDepartementale
+
+    user = context["request"].user
+    if isinstance(objet, SectionDepartementale):
+        contexte = fil_contexte(user, section=objet)
+    else:
+        contexte = fil_contexte(user, commune=objet)
+    return {**contexte, "request": context["request"], "csrf_token": context.get("csrf_token")}
