@@ -2,6 +2,7 @@
 appelé après la validation de la transaction), e-mails immédiats et résumé quotidien (worker), préférences ;
 commentaires et mentions ; pièces jointes."""
 
+import hashlib
 import logging
 from collections import defaultdict
 from datetime import timedelta
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -28,7 +29,9 @@ from echanges.models import (
     Commentaire,
     EnvoiNotification,
     Notification,
+    PieceJointe,
     PreferenceNotification,
+    VersionPiece,
 )
 
 logger = logging.getLogger(__name__)
@@ -490,3 +493,85 @@ def commentaire_modifier(*, commentaire, user, texte, mentionnes=()):
             actuel, mentionnes=nouveaux, cle_mention=f"mention:modif:{actuel.pk}:{actuel.modifie_le:%s%f}"
         )
     return actuel
+
+
+# --- Pièces jointes ---------------------------------------------------------------------------------
+
+
+def _fichier_verifier(fichier):
+    """(contenu, type MIME) d'un fichier déposé, ou ValidationError en français (taille, type lu dans le
+    contenu, antivirus)."""
+    from echanges.fichiers import AntivirusIndisponible, analyser, type_du_contenu
+
+    limite = settings.PIECES_JOINTES_MAX_MO * 1024 * 1024
+    if fichier.size > limite:
+        raise ValidationError(
+            f"Le fichier dépasse {settings.PIECES_JOINTES_MAX_MO} Mo : réduisez-le (PDF compressé) et réessayez."
+        )
+    contenu = fichier.read()
+    if len(contenu) > limite:
+        raise ValidationError(f"Le fichier dépasse {settings.PIECES_JOINTES_MAX_MO} Mo.")
+    type_mime = type_du_contenu(contenu)
+    if type_mime is None:
+        raise ValidationError(
+            "Ce fichier n’est ni un PDF, ni un document ODT ou DOCX, ni une image PNG ou JPEG (son contenu a été "
+            "vérifié, pas seulement son nom)."
+        )
+    try:
+        signature = analyser(contenu)
+    except AntivirusIndisponible:
+        logger.exception("Antivirus injoignable")
+        raise ValidationError(
+            "L’analyse antivirus est indisponible : réessayez dans quelques minutes."
+        ) from None
+    if signature:
+        logger.warning("Fichier refusé par l'antivirus : %s", signature)
+        raise ValidationError(
+            f"L’antivirus a détecté un contenu malveillant ({signature}) : le fichier est refusé."
+        )
+    return contenu, type_mime
+
+
+def _version_creer(*, piece, user, fichier, contenu, type_mime):
+    from django.core.files.base import ContentFile
+
+    from echanges.fichiers import EXTENSIONS
+
+    numero = (piece.versions.aggregate(n=Max("numero"))["n"] or 0) + 1
+    version = VersionPiece(
+        piece=piece,
+        numero=numero,
+        nom_original=(getattr(fichier, "name", "") or "document")[:200],
+        content_type=type_mime,
+        taille=len(contenu),
+        sha256=hashlib.sha256(contenu).hexdigest(),
+        created_by=user,
+    )
+    version.fichier.save(f"document.{EXTENSIONS[type_mime]}", ContentFile(contenu), save=False)
+    version.save()
+    return version
+
+
+def _verifier_depot(commune, user):
+    territoire = commune.territoire
+    if territoire is None or not territoire.can_edit(user):
+        raise PermissionDenied("Seuls les agents du département déposent les pièces de la commune.")
+
+
+@transaction.atomic
+def piece_jointe_ajouter(*, commune, user, type, titre, fichier):
+    """Nouvelle pièce jointe de la fiche commune (version 1)."""
+    _verifier_depot(commune, user)
+    contenu, type_mime = _fichier_verifier(fichier)
+    piece = PieceJointe.objects.create(commune=commune, type=type, titre=titre.strip(), created_by=user)
+    _version_creer(piece=piece, user=user, fichier=fichier, contenu=contenu, type_mime=type_mime)
+    return piece
+
+
+@transaction.atomic
+def piece_version_ajouter(*, piece, user, fichier):
+    """Nouvelle version d'une pièce (les précédentes restent téléchargeables)."""
+    _verifier_depot(piece.commune, user)
+    contenu, type_mime = _fichier_verifier(fichier)
+    PieceJointe.objects.select_for_update().filter(pk=piece.pk).first()  # sérialise les numéros
+    return _version_creer(piece=piece, user=user, fichier=fichier, contenu=contenu, type_mime=type_mime)

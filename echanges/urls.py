@@ -18,4 +18,7 @@ urlpatterns = [
         views.CommentaireModifierView.as_view(),
         name="commentaire_modifier",
     ),
+    path("pieces-jointes/commune/<str:code_insee>/", views.PiecesJointesView.as_view(), name="pieces"),
+    path("pieces-jointes/<int:pk>/nouvelle-version/", views.PieceVersionView.as_view(), name="piece_version"),
+    path("pieces-jointes/versions/<int:pk>/", views.VersionTelechargerView.as_view(), name="version_piece"),
 ]

@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,9 +14,11 @@ from echanges.forms import (
     CommentaireForm,
     CommentaireModifierForm,
     FiltreNotificationsForm,
+    NouvelleVersionForm,
+    PieceJointeForm,
     PreferencesNotificationForm,
 )
-from echanges.models import Commentaire, Notification
+from echanges.models import Commentaire, Notification, PieceJointe, VersionPiece
 from syntheses.models import SectionDepartementale
 from territoires.models import Commune
 
@@ -261,3 +263,128 @@ class CommentaireModifierView(FormView):
             return self.form_invalid(form)
         messages.success(self.request, "Commentaire modifié.")
         return HttpResponseRedirect(self.objet_url())
+
+
+# --- Pièces jointes ---------------------------------------------------------------------------------
+
+
+def pieces_contexte(user, commune, *, form=None):
+    pieces = list(
+        PieceJointe.objects.for_user(user).filter(commune=commune).prefetch_related("versions__created_by")
+    )
+    territoire = commune.territoire
+    return {
+        "commune": commune,
+        "pieces": pieces,
+        "can_deposer": territoire is not None and territoire.can_edit(user),
+        "form_piece": form or PieceJointeForm(),
+        "form_version": NouvelleVersionForm(),
+    }
+
+
+class PiecesJointesView(FormView):
+    """Pièces jointes d'une fiche commune : GET la liste ; POST un nouveau document (agents du département ;
+    les autres qui voient la commune → 403 ; hors territoire → 404)."""
+
+    form_class = PieceJointeForm
+    template_name = "echanges/pieces.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.commune = get_object_or_404(
+            Commune.objects.for_user(request.user)
+            .pvd_et_sorties()
+            .select_related("departement", "territoire"),
+            code_insee=kwargs["code_insee"],
+        )
+        if request.method == "POST" and not (
+            self.commune.territoire is not None and self.commune.territoire.can_edit(request.user)
+        ):
+            raise PermissionDenied("Seuls les agents du département déposent les pièces de la commune.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        form = kwargs.pop("form", None)
+        return super().get_context_data(
+            title=f"Pièces jointes — {self.commune.nom}",
+            objet_url=reverse("communes:detail", args=[self.commune.code_insee]),
+            **pieces_contexte(self.request.user, self.commune, form=form),
+            **kwargs,
+        )
+
+    def form_valid(self, form):
+        try:
+            services.piece_jointe_ajouter(
+                commune=self.commune,
+                user=self.request.user,
+                type=form.cleaned_data["type"],
+                titre=form.cleaned_data["titre"],
+                fichier=form.cleaned_data["fichier"],
+            )
+        except ValidationError as exc:
+            form.add_error("fichier", exc.messages[0])
+            return self.form_invalid(form)
+        messages.success(self.request, "Pièce jointe déposée.")
+        return HttpResponseRedirect(
+            reverse("communes:detail", args=[self.commune.code_insee]) + "#pieces-jointes"
+        )
+
+
+class PieceVersionView(FormView):
+    """Nouvelle version d'une pièce (POST ; mêmes droits que le dépôt)."""
+
+    form_class = NouvelleVersionForm
+    template_name = "echanges/pieces.html"
+    http_method_names = ["post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.piece = get_object_or_404(
+            PieceJointe.objects.for_user(request.user).select_related(
+                "commune__territoire", "commune__departement"
+            ),
+            pk=kwargs["pk"],
+        )
+        territoire = self.piece.commune.territoire
+        if not (territoire is not None and territoire.can_edit(request.user)):
+            raise PermissionDenied("Seuls les agents du département déposent les pièces de la commune.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        url = reverse("communes:detail", args=[self.piece.commune_id]) + "#pieces-jointes"
+        try:
+            version = services.piece_version_ajouter(
+                piece=self.piece, user=self.request.user, fichier=form.cleaned_data["fichier"]
+            )
+        except ValidationError as exc:
+            messages.error(self.request, exc.messages[0])
+        else:
+            messages.success(self.request, f"Version {version.numero} de « {self.piece.titre} » déposée.")
+        return HttpResponseRedirect(url)
+
+    def form_invalid(self, form):
+        messages.error(self.request, "Choisissez un fichier.")
+        return HttpResponseRedirect(
+            reverse("communes:detail", args=[self.piece.commune_id]) + "#pieces-jointes"
+        )
+
+
+class VersionTelechargerView(View):
+    """Télécharger une version, après le contrôle d'accès (hors territoire : 404)."""
+
+    def get(self, request, pk):
+        version = get_object_or_404(
+            VersionPiece.objects.filter(piece__in=PieceJointe.objects.for_user(request.user)).select_related(
+                "piece"
+            ),
+            pk=pk,
+        )
+        try:
+            fichier = version.fichier.open("rb")
+        except FileNotFoundError:
+            raise Http404("Fichier introuvable.") from None
+        from echanges.fichiers import EXTENSIONS
+
+        nom = f"{version.piece.titre[:80]} (v{version.numero}).{EXTENSIONS.get(version.content_type, 'bin')}"
+        reponse = FileResponse(fichier, as_attachment=True, filename=nom, content_type=version.content_type)
+        reponse["X-Content-Type-Options"] = "nosniff"
+        reponse["Cache-Control"] = "private, no-store"
+        return reponse

@@ -467,6 +467,18 @@ MATRICE_ECHANGES = {
             else {403}
         ),
     ),
+    # Pièces jointes : liste lue par qui voit la commune ; dépôt par le département (POST vide → formulaire).
+    "echanges:pieces": (
+        commune,
+        lambda r, t, m: lecture_territoriale()(r, t, m) if m == "GET" else edition(r, t, m),
+    ),
+    "echanges:piece_version": (
+        lambda o, t: {"pk": o[t]["piece"].pk},
+        lambda r, t, m: (
+            {405, 302} if (r, t) == ("demo-departement", PROPRE) and m == "GET" else edition(r, t, m)
+        ),
+    ),
+    "echanges:version_piece": (lambda o, t: {"pk": o[t]["version_piece"].pk}, lecture_territoriale()),
     # Formulaire de la page « Mon compte » : POST vide → le formulaire et ses erreurs.
     "echanges:preferences": (sans, lambda r, t, m: {302} if r == "anonyme" else {200}),
 }
@@ -485,7 +497,7 @@ def test_chaque_url_du_produit_a_sa_regle():
 def objets_echanges(resultat):
     """Une notification de demo-departement (propre) et une d'un agent de l'Ain (autre)."""
     from echanges.constants import TypeNotification
-    from echanges.models import Notification
+    from echanges.models import Notification, PieceJointe, VersionPiece
 
     agent_01, _ = User.objects.get_or_create(
         username="agent-01-matrice", defaults={"role": "departemental", "departement_id": "01"}
@@ -503,6 +515,15 @@ def objets_echanges(resultat):
             visibilite="tous",
             commune=Commune.objects.get(code_insee=TERRITOIRES[t]["commune"]),
         )
+        piece = PieceJointe.objects.create(
+            commune_id=TERRITOIRES[t]["commune"], type="convention_adhesion", titre="Convention"
+        )
+        version = VersionPiece(
+            piece=piece, numero=1, nom_original="c.pdf", content_type="application/pdf", taille=15, sha256=t
+        )
+        version.fichier.save("c.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        version.save()
+        resultat[t].update(piece=piece, version_piece=version)
     return resultat
 
 

@@ -26,3 +26,12 @@ def fil_commentaires(context, objet):
     else:
         contexte = fil_contexte(user, commune=objet)
     return {**contexte, "request": context["request"], "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("echanges/_pieces.html", takes_context=True)
+def pieces_jointes(context, commune):
+    """Bloc « Pièces jointes » de la fiche commune : documents, versions, dépôt (agents du département)."""
+    from echanges.views import pieces_contexte
+
+    contexte = pieces_contexte(context["request"].user, commune)
+    return {**contexte, "request": context["request"], "csrf_token": context.get("csrf_token")}
