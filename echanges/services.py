@@ -575,3 +575,19 @@ def piece_version_ajouter(*, piece, user, fichier):
     contenu, type_mime = _fichier_verifier(fichier)
     PieceJointe.objects.select_for_update().filter(pk=piece.pk).first()  # sérialise les numéros
     return _version_creer(piece=piece, user=user, fichier=fichier, contenu=contenu, type_mime=type_mime)
+
+
+def notification_echeance_enregistrer(*, user, cle, titre, url):
+    """Notification « échéance qui approche » d'un rappel (app rappels) : le rappel est lui-même l'e-mail,
+    la notification est marquée envoyée sur les deux canaux (pas de second e-mail, pas de résumé)."""
+    notification, creee = Notification.objects.get_or_create(
+        destinataire=user,
+        cle=cle,
+        defaults={"type": TypeNotification.ECHEANCE, "titre": titre[:300], "url": url},
+    )
+    if creee:
+        EnvoiNotification.objects.bulk_create(
+            [EnvoiNotification(notification=notification, canal=c) for c in Canal.values],
+            ignore_conflicts=True,
+        )
+    return notification

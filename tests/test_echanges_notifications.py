@@ -302,3 +302,26 @@ def test_anonyme_renvoye_a_la_connexion(client):
     for nom in ("echanges:notifications", "echanges:preferences"):
         reponse = client.get(reverse(nom))
         assert reponse.status_code == 302 and reponse.url.startswith(reverse("login"))
+
+
+def test_les_rappels_rejoignent_le_centre_de_notifications(agents, note):
+    """Un rappel d'échéance (app rappels) donne une notification « échéance », sans second e-mail."""
+    import datetime
+
+    from rappels.services import rappels_campagne_envoyer
+
+    envoyes = rappels_campagne_envoyer(aujourd_hui=note.campagne.date_echeance - datetime.timedelta(days=3))
+    assert envoyes == len(mail.outbox) and envoyes > 0
+    echeances = Notification.objects.filter(type=TypeNotification.ECHEANCE)
+    assert sorted(echeances.values_list("destinataire__email", flat=True)) == sorted(
+        m.to[0] for m in mail.outbox
+    )
+    n = echeances.get(destinataire=agents["35"])
+    assert "Ille-et-Vilaine" in n.titre and n.url == reverse(
+        "syntheses:section", args=[section(note, "35").pk]
+    )
+    mail.outbox.clear()
+    assert resume_quotidien_envoyer() == 0 and mail.outbox == []
+    # Le rappel ne repart pas, la notification n'est pas dupliquée.
+    assert rappels_campagne_envoyer(aujourd_hui=note.campagne.date_echeance - datetime.timedelta(days=3)) == 0
+    assert Notification.objects.filter(type=TypeNotification.ECHEANCE).count() == echeances.count()
