@@ -262,3 +262,18 @@ class VersionPiece(models.Model):
 
     def __str__(self):
         return f"{self.piece} — version {self.numero}"
+
+
+class VisiteUtilisateur(models.Model):
+    """Connexions successives d'un compte : « ce qui a changé depuis votre dernière visite » part de la
+    connexion précédente."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="visite")
+    precedente = models.DateTimeField("visite précédente", null=True, blank=True)
+    derniere = models.DateTimeField("dernière visite", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "visite"
+
+    def __str__(self):
+        return f"{self.user} — {self.derniere:%d/%m/%Y %H:%M}" if self.derniere else str(self.user)

@@ -591,3 +591,17 @@ def notification_echeance_enregistrer(*, user, cle, titre, url):
             ignore_conflicts=True,
         )
     return notification
+
+
+# --- Visites ----------------------------------------------------------------------------------------
+
+
+def visite_enregistrer(*, user, maintenant=None):
+    """À chaque connexion : la dernière visite devient la précédente (« ce qui a changé » part de là)."""
+    from echanges.models import VisiteUtilisateur
+
+    maintenant = maintenant or timezone.now()
+    visite, creee = VisiteUtilisateur.objects.get_or_create(user=user, defaults={"derniere": maintenant})
+    if not creee:
+        VisiteUtilisateur.objects.filter(pk=visite.pk).update(precedente=visite.derniere, derniere=maintenant)
+    return visite

@@ -21,4 +21,5 @@ urlpatterns = [
     path("pieces-jointes/commune/<str:code_insee>/", views.PiecesJointesView.as_view(), name="pieces"),
     path("pieces-jointes/<int:pk>/nouvelle-version/", views.PieceVersionView.as_view(), name="piece_version"),
     path("pieces-jointes/versions/<int:pk>/", views.VersionTelechargerView.as_view(), name="version_piece"),
+    path("quoi-de-neuf/", views.QuoiDeNeufView.as_view(), name="quoi_de_neuf"),
 ]

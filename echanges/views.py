@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
-from django.views.generic import FormView, ListView
+from django.views.generic import FormView, ListView, TemplateView
 
 from echanges import services
 from echanges.forms import (
@@ -388,3 +388,25 @@ class VersionTelechargerView(View):
         reponse["X-Content-Type-Options"] = "nosniff"
         reponse["Cache-Control"] = "private, no-store"
         return reponse
+
+
+# --- Ce qui a changé --------------------------------------------------------------------------------
+
+
+class QuoiDeNeufView(TemplateView):
+    """Ce qui a changé dans le territoire de l'utilisateur depuis sa visite précédente, par département."""
+
+    plan_du_site = "Ce qui a changé depuis votre dernière visite"
+    template_name = "echanges/quoi_de_neuf.html"
+
+    def get_context_data(self, **kwargs):
+        from echanges.quoi_de_neuf import CATEGORIES, changements_depuis, depuis_derniere_visite
+
+        depuis = depuis_derniere_visite(self.request.user)
+        return super().get_context_data(
+            title="Ce qui a changé depuis votre dernière visite",
+            depuis=depuis,
+            departements=changements_depuis(self.request.user, depuis),
+            categories=CATEGORIES,
+            **kwargs,
+        )

@@ -315,6 +315,8 @@ CELERY_BEAT_SCHEDULE["notifications-resume-quotidien"] = {
 }
 # Pièces jointes de la fiche commune : taille maximale (Mo) ; analyse antivirus par clamd si CLAMD_SOCKET
 # (chemin d'une socket Unix) ou CLAMD_HOTE (hôte:port) est donné, sinon les fichiers ne sont pas analysés.
+# « Ce qui a changé depuis votre dernière visite » : sans visite précédente connue, les N derniers jours.
+QUOI_DE_NEUF_JOURS_DEFAUT = env.int("QUOI_DE_NEUF_JOURS_DEFAUT", default=7)
 PIECES_JOINTES_MAX_MO = env.int("PIECES_JOINTES_MAX_MO", default=10)
 CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
 CLAMD_HOTE = env.str("CLAMD_HOTE", default="")

@@ -1,7 +1,8 @@
 """Parcours des échanges dans un vrai navigateur (chromium de Debian) contre un vrai serveur gunicorn : la
 région renvoie une section avec un commentaire ; le département voit la cloche, ouvre la notification,
 répond dans le fil en mentionnant la région, joint une convention signée à une commune, soumet à nouveau ;
-la région voit la mention et la nouvelle soumission. Captures dans /work/shots/echanges/ (si le dossier
+la région voit la mention et la nouvelle soumission, puis la réponse et la pièce jointe dans « ce qui a
+changé depuis votre dernière visite ». Captures dans /work/shots/echanges/ (si le dossier
 existe)."""
 
 import re
@@ -132,3 +133,15 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
         "link", name=re.compile("Section Ille-et-Vilaine soumise à la région")
     ).is_visible()
     capture(page, "notifications-region")
+
+    # Et la réponse et la pièce jointe dans « ce qui a changé » (depuis sa connexion précédente, celle du
+    # renvoi), avec des liens.
+    page.goto(f"{serveur}/territoires/regions/53/".replace("/territoires", ""))
+    page.locator("#quoi-de-neuf").get_by_role("link", name="Voir ce qui a changé").click()
+    bloc = page.locator("#departement-35")
+    assert bloc.get_by_role(
+        "link", name=re.compile(r"« Convention d’adhésion signée », version 1")
+    ).is_visible()
+    assert bloc.get_by_role("link", name=re.compile(r"Commentaire sur section Ille-et-Vilaine")).is_visible()
+    assert bloc.get_by_role("link", name=re.compile(r"Section Ille-et-Vilaine : soumission")).is_visible()
+    capture(page, "quoi-de-neuf")

@@ -35,3 +35,13 @@ def pieces_jointes(context, commune):
 
     contexte = pieces_contexte(context["request"].user, commune)
     return {**contexte, "request": context["request"], "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("echanges/_quoi_de_neuf.html", takes_context=True)
+def quoi_de_neuf_bloc(context):
+    """Lien de la page d'arrivée des comptes régionaux et nationaux vers « ce qui a changé ». Sans requête :
+    le tableau de bord garde son nombre de requêtes (tests/test_tableau.py) ; la liste est sur la page."""
+    from comptes.constants import Role
+
+    user = context["request"].user
+    return {"afficher": user.role in (Role.REGIONAL, Role.NATIONAL, Role.ADMINISTRATEUR)}
