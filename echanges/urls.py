@@ -22,4 +22,5 @@ urlpatterns = [
     path("pieces-jointes/<int:pk>/nouvelle-version/", views.PieceVersionView.as_view(), name="piece_version"),
     path("pieces-jointes/versions/<int:pk>/", views.VersionTelechargerView.as_view(), name="version_piece"),
     path("quoi-de-neuf/", views.QuoiDeNeufView.as_view(), name="quoi_de_neuf"),
+    path("a-faire/", views.AFaireView.as_view(), name="a_faire"),
 ]

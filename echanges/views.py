@@ -410,3 +410,16 @@ class QuoiDeNeufView(TemplateView):
             categories=CATEGORIES,
             **kwargs,
         )
+
+
+class AFaireView(TemplateView):
+    """« À faire » : sections à rédiger ou à relire, notes à valider, communes en alerte, valeurs à
+    confirmer, commentaires qui attendent une réponse."""
+
+    plan_du_site = "À faire"
+    template_name = "echanges/a_faire.html"
+
+    def get_context_data(self, **kwargs):
+        from echanges.a_faire import taches
+
+        return super().get_context_data(title="À faire", taches=taches(self.request.user), **kwargs)

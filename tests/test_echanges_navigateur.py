@@ -115,6 +115,13 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
     )
     capture(page, "pieces-jointes", "#pieces-jointes")
 
+    # Sa file « À faire » : la section renvoyée est à rédiger.
+    page.goto(f"{serveur}/communes/")
+    page.locator("#quoi-de-neuf").get_by_role("link", name="À faire").click()
+    tache = page.locator("section", has_text="Sections de la note à rédiger")
+    assert tache.get_by_role("link", name="Ille-et-Vilaine — Campagne des échanges").is_visible()
+    capture(page, "a-faire")
+
     # Il soumet à nouveau.
     page.goto(section_url)
     page.get_by_role("button", name="Soumettre la section à la région").click()

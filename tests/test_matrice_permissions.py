@@ -480,6 +480,7 @@ MATRICE_ECHANGES = {
     ),
     "echanges:version_piece": (lambda o, t: {"pk": o[t]["version_piece"].pk}, lecture_territoriale()),
     "echanges:quoi_de_neuf": (sans, lecture_libre),
+    "echanges:a_faire": (sans, lecture_libre),
     # Formulaire de la page « Mon compte » : POST vide → le formulaire et ses erreurs.
     "echanges:preferences": (sans, lambda r, t, m: {302} if r == "anonyme" else {200}),
 }

@@ -44,4 +44,4 @@ def quoi_de_neuf_bloc(context):
     from comptes.constants import Role
 
     user = context["request"].user
-    return {"afficher": user.role in (Role.REGIONAL, Role.NATIONAL, Role.ADMINISTRATEUR)}
+    return {"quoi_de_neuf": user.role in (Role.REGIONAL, Role.NATIONAL, Role.ADMINISTRATEUR)}
