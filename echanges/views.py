@@ -44,7 +44,16 @@ class NotificationListView(ListView):
         return queryset.order_by("-created_at", "-pk")
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title="Mes notifications", filtre=self.filtre, **kwargs)
+        contexte = super().get_context_data(title="Mes notifications", filtre=self.filtre, **kwargs)
+        # Un compte qui a changé de territoire ou de rôle ne lit plus l'extrait d'un commentaire qui ne lui
+        # est plus visible (une requête pour la page).
+        ids = [n.commentaire_id for n in contexte["notifications"] if n.commentaire_id]
+        lisibles = set(
+            Commentaire.objects.for_user(self.request.user).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+        for n in contexte["notifications"]:
+            n.texte_visible = n.commentaire_id is None or n.commentaire_id in lisibles
+        return contexte
 
 
 class NotificationOuvrirView(View):

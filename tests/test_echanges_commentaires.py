@@ -208,3 +208,24 @@ def test_le_fil_d_un_objet_hors_territoire_est_introuvable(client, comptes):
         == 404
     )
     assert not Commentaire.objects.exists()
+
+
+def test_extrait_masque_si_le_commentaire_n_est_plus_visible(
+    client, comptes, commune, django_capture_on_commit_callbacks
+):
+    """Un agent qui change de département ne lit plus, dans ses notifications, l'extrait d'un commentaire
+    « département seulement » de son ancien département."""
+    ancien = User.objects.create(username="agent-35-mutation", role=Role.DEPARTEMENTAL, departement_id="35")
+    with django_capture_on_commit_callbacks(execute=True):
+        commentaire_publier(
+            auteur=comptes["departement"],
+            texte="Secret du 35 @agent-35-mutation",
+            visibilite=Visibilite.DEPARTEMENT,
+            commune=commune,
+            mentionnes=[ancien],
+        )
+    client.force_login(ancien)
+    assert "Secret du 35" in client.get(reverse("echanges:notifications")).content.decode()
+    User.objects.filter(pk=ancien.pk).update(departement_id="22")
+    html = client.get(reverse("echanges:notifications")).content.decode()
+    assert "Secret du 35" not in html and "Ce commentaire ne vous est plus visible." in html
