@@ -238,7 +238,7 @@ def test_cloche_nombre_de_non_lues_en_une_requete(client, agents):
         reponse = client.get(reverse("compte"))
     assert reponse.status_code == 200
     html = reponse.content.decode()
-    assert 'id="notifications-non-lues">3<' in html
+    assert 'id="notifications-non-lues">3<span class="fr-sr-only"> non lues</span>' in html
     assert len([q for q in requetes if "echanges_notification" in q["sql"]]) == 1
 
 
