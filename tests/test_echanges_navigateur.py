@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.accessibilite import verifier_accessibilite
 from tests.test_navigateur import se_connecter
 
 pytestmark = pytest.mark.browser
@@ -84,6 +85,7 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
     notification = page.get_by_role("link", name=re.compile("La région a renvoyé la section Ille-et-Vilaine"))
     assert page.get_by_text("Précisez les leviers du fonds vert.").is_visible()
     capture(page, "notifications")
+    verifier_accessibilite(page, "Mes notifications")
     notification.click()
     page.wait_for_url(re.compile(rf"/syntheses/sections/{section_soumise.pk}/$"))
     assert page.locator("#notifications-non-lues").count() == 0  # lue
@@ -98,6 +100,7 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
     page.get_by_role("button", name="Publier le commentaire").click()
     assert page.get_by_text("Commentaire publié.").is_visible()
     capture(page, "fil", "#discussion")
+    verifier_accessibilite(page, "section avec sa discussion")
 
     # Il joint la convention signée à une commune.
     page.goto(f"{serveur}/communes/35012/")
@@ -114,6 +117,7 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
         .is_visible()
     )
     capture(page, "pieces-jointes", "#pieces-jointes")
+    verifier_accessibilite(page, "fiche commune avec ses pièces jointes et sa discussion")
 
     # Sa file « À faire » : la section renvoyée est à rédiger.
     page.goto(f"{serveur}/communes/")
@@ -121,6 +125,7 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
     tache = page.locator("section", has_text="Sections de la note à rédiger")
     assert tache.get_by_role("link", name="Ille-et-Vilaine — Campagne des échanges").is_visible()
     capture(page, "a-faire")
+    verifier_accessibilite(page, "À faire")
 
     # Il soumet à nouveau.
     page.goto(section_url)
@@ -152,3 +157,4 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
     assert bloc.get_by_role("link", name=re.compile(r"Commentaire sur section Ille-et-Vilaine")).is_visible()
     assert bloc.get_by_role("link", name=re.compile(r"Section Ille-et-Vilaine : soumission")).is_visible()
     capture(page, "quoi-de-neuf")
+    verifier_accessibilite(page, "Ce qui a changé depuis votre dernière visite")
