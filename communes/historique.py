@@ -146,5 +146,9 @@ def historique_territoire(territoire, limite=300):
                     changements=changements,
                 )
             )
+    # Pièces jointes des communes du territoire (app echanges) : chaque version déposée.
+    from echanges.historique import evenements_pieces
+
+    evenements.extend(evenements_pieces(territoire, Evenement))
     evenements.sort(key=lambda e: e.date, reverse=True)
     return evenements[:limite]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "rappels",
+    "echanges",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "pvd.context_processors.site",
                 "pvd.context_processors.donnees_demonstration",
+                "echanges.context_processors.notifications",
             ],
             # Filtres de mise en forme française (dates, pluriels, nombres), dans tous les gabarits.
             "builtins": ["pvd.templatetags.formats"],
@@ -303,6 +305,24 @@ CELERY_BEAT_SCHEDULE.update(
         for nom in ("rappels_campagne_envoyer", "rappels_convention_cadre_envoyer", "rappels_club_envoyer")
     }
 )
+
+# Notifications (app echanges/) : résumé quotidien par beat à NOTIFICATIONS_RESUME_HEURE (heure de Paris),
+# des notifications des N derniers jours au plus (un compte désactivé puis réactivé ne reçoit pas tout).
+NOTIFICATIONS_RESUME_HEURE = env.str("NOTIFICATIONS_RESUME_HEURE", default="07:30")
+NOTIFICATIONS_RESUME_JOURS_MAX = env.int("NOTIFICATIONS_RESUME_JOURS_MAX", default=7)
+_heure, _minute = (int(x) for x in NOTIFICATIONS_RESUME_HEURE.split(":"))
+CELERY_BEAT_SCHEDULE["notifications-resume-quotidien"] = {
+    "task": "echanges.resume_quotidien_envoyer_task",
+    "schedule": crontab(hour=_heure, minute=_minute),
+    "options": {"expires": 3600},
+}
+# Pièces jointes de la fiche commune : taille maximale (Mo) ; analyse antivirus par clamd si CLAMD_SOCKET
+# (chemin d'une socket Unix) ou CLAMD_HOTE (hôte:port) est donné, sinon les fichiers ne sont pas analysés.
+# « Ce qui a changé depuis votre dernière visite » : sans visite précédente connue, les N derniers jours.
+QUOI_DE_NEUF_JOURS_DEFAUT = env.int("QUOI_DE_NEUF_JOURS_DEFAUT", default=7)
+PIECES_JOINTES_MAX_MO = env.int("PIECES_JOINTES_MAX_MO", default=10)
+CLAMD_SOCKET = env.str("CLAMD_SOCKET", default="")
+CLAMD_HOTE = env.str("CLAMD_HOTE", default="")
 
 DJANGO_TABLES2_TEMPLATE = "components/table.html"
 DJANGO_TABLES2_PAGE_RANGE = 8

@@ -19,6 +19,7 @@ urlpatterns = [
     path("compte/", comptes_views.CompteView.as_view(), name="compte"),
     path("compte/double-facteur/", comptes_views.DoubleFacteurView.as_view(), name="double_facteur"),
     path("rappels/", include("rappels.urls")),
+    path("", include("echanges.urls")),
     path("communes/", include("communes.urls")),
     path("clubs/", include("clubs.urls")),
     path("syntheses/", include("syntheses.urls")),

@@ -100,16 +100,31 @@ def _envoyer(*, type, user, objets, construire):
     construire(objets retenus) → (sujet, gabarit, contexte). Renvoie True si un e-mail est parti."""
     try:
         with transaction.atomic():
-            retenus = [objet for cle, objet in objets.items() if _reserver(type=type, user=user, cle=cle)]
+            cles = [cle for cle in objets if _reserver(type=type, user=user, cle=cle)]
+            retenus = [objets[cle] for cle in cles]
             if not retenus:
                 return False
             sujet, gabarit, contexte = construire(retenus)
             _message(user=user, sujet=sujet, gabarit=gabarit, contexte=contexte).send()
+            _notifier(user=user, type=type, cles=cles, sujet=sujet, contexte=contexte)
     except OSError:  # serveur SMTP injoignable, refus… : rien n'est enregistré, nouvel essai demain
         logger.exception("Rappel %s non envoyé à %s", type, user.username)
         return False
     logger.info("Rappel %s envoyé à %s (%s objet(s))", type, user.username, len(retenus))
     return True
+
+
+def _notifier(*, user, type, cles, sujet, contexte):
+    """Le rappel rejoint aussi le centre de notifications (app echanges), sans second e-mail."""
+    from echanges.services import notification_echeance_enregistrer
+
+    lien = next((v for k, v in contexte.items() if k.endswith("_url") and v), settings.SITE_URL + "/")
+    notification_echeance_enregistrer(
+        user=user,
+        cle=f"rappel:{type}:{'+'.join(cles)}"[:120],
+        titre=sujet.removeprefix("[PVD Suivi] "),
+        url=lien.removeprefix(settings.SITE_URL),
+    )
 
 
 def _deja_envoyes(*, type, users):

@@ -91,6 +91,13 @@ def _enregistrer(objet, *, user, action, avant, apres=None, commentaire=""):
     return objet
 
 
+def _notifier(type, objet, *, user, commentaire=""):
+    """L'événement part vers les notifications (app echanges) après la validation de la transaction."""
+    from echanges.services import notifier_apres_commit
+
+    notifier_apres_commit(type=type, objet=objet, acteur=user, commentaire=commentaire)
+
+
 def _etat_section(section):
     return "dispensee" if section.dispensee else section.etat
 
@@ -251,7 +258,9 @@ def section_soumettre(*, section, user):
     avant = actuelle.etat
     actuelle.etat = EtatSection.SOUMISE
     actuelle.soumise_par, actuelle.soumise_le = user, timezone.now()
-    return _enregistrer(actuelle, user=user, action=ActionTransition.SOUMISSION, avant=avant)
+    _enregistrer(actuelle, user=user, action=ActionTransition.SOUMISSION, avant=avant)
+    _notifier("section_soumise", actuelle, user=user)
+    return actuelle
 
 
 # --- Travail de la région --------------------------------------------------------------------------
@@ -283,13 +292,15 @@ def section_renvoyer(*, section, user, commentaire):
     avant = actuelle.etat
     actuelle.etat = EtatSection.RENVOYEE
     actuelle.commentaire_renvoi = commentaire.strip()
-    return _enregistrer(
+    _enregistrer(
         actuelle,
         user=user,
         action=ActionTransition.RENVOI,
         avant=avant,
         commentaire=actuelle.commentaire_renvoi,
     )
+    _notifier("section_renvoyee", actuelle, user=user, commentaire=actuelle.commentaire_renvoi)
+    return actuelle
 
 
 @transaction.atomic
@@ -369,9 +380,9 @@ def synthese_valider(*, synthese, user):
         raise TransitionInterdite("Rédigez la vue d’ensemble régionale avant de valider la note.")
     actuelle.etat = EtatSynthese.VALIDEE
     actuelle.validee_par, actuelle.validee_le = user, timezone.now()
-    return _enregistrer(
-        actuelle, user=user, action=ActionTransition.VALIDATION, avant=EtatSynthese.EN_REDACTION
-    )
+    _enregistrer(actuelle, user=user, action=ActionTransition.VALIDATION, avant=EtatSynthese.EN_REDACTION)
+    _notifier("note_validee", actuelle, user=user)
+    return actuelle
 
 
 @transaction.atomic
@@ -403,6 +414,7 @@ def synthese_transmettre(*, synthese, user):
     resultat = _enregistrer(
         actuelle, user=user, action=ActionTransition.TRANSMISSION, avant=EtatSynthese.VALIDEE
     )
+    _notifier("note_transmise", actuelle, user=user)
     # Le PDF définitif, produit par le worker depuis le document figé.
     generation_demander(synthese=actuelle, user=user)
     return resultat

@@ -426,6 +426,67 @@ MATRICE_SYNTHESES = {
 
 MATRICE.update({nom: Regle(*regle) for nom, regle in MATRICE_SYNTHESES.items()})
 
+
+# --- Échanges : notifications (chacun les siennes : « propre » = une notification de demo-departement,
+# « autre » = celle d'un agent de l'Ain), commentaires et pièces jointes.
+def proprietaire_seulement(get_proprietaire, post_proprietaire, get_autres, post_autres):
+    def attendu(role, territoire, methode):
+        if role == "anonyme":
+            return {302}
+        if role == "demo-departement" and territoire == PROPRE:
+            return get_proprietaire if methode == "GET" else post_proprietaire
+        return get_autres if methode == "GET" else post_autres
+
+    return attendu
+
+
+notification = lambda o, t: {"pk": o[t]["notification"].pk}  # noqa: E731
+
+MATRICE_ECHANGES = {
+    "echanges:notifications": (sans, lecture_libre),
+    "echanges:notification": (notification, proprietaire_seulement({302}, {405}, {404}, {405})),
+    "echanges:notification_lue": (notification, proprietaire_seulement({405}, {302}, {405}, {404})),
+    "echanges:notifications_tout_lire": (
+        sans,
+        lambda r, t, m: {302} if r == "anonyme" or m == "POST" else {405},
+    ),
+    # Fils de commentaires : lecture par qui voit l'objet ; POST vide → le formulaire et ses erreurs.
+    "echanges:fil_section": (section, lecture_territoriale(get_only=False)),
+    "echanges:fil_commune": (commune, lecture_territoriale(get_only=False)),
+    # Commentaire « tous les niveaux » de demo-departement (propre) ou d'un agent de l'Ain (autre) : seul
+    # l'auteur le modifie (POST vide → formulaire) ; qui le lit → 403 ; qui ne le lit pas → 404. Les autres
+    # visibilités : tests/test_echanges_commentaires.py (test_visibilite_appliquee_sur_chaque_page).
+    "echanges:commentaire_modifier": (
+        lambda o, t: {"pk": o[t]["commentaire"].pk},
+        lambda r, t, m: (
+            {302}
+            if r == "anonyme"
+            else {200}
+            if (r, t) == ("demo-departement", PROPRE)
+            else {404}
+            if r in ("demo-departement", "demo-region") and t == AUTRE
+            else {403}
+        ),
+    ),
+    # Pièces jointes : liste lue par qui voit la commune ; dépôt par le département (POST vide → formulaire).
+    "echanges:pieces": (
+        commune,
+        lambda r, t, m: lecture_territoriale()(r, t, m) if m == "GET" else edition(r, t, m),
+    ),
+    "echanges:piece_version": (
+        lambda o, t: {"pk": o[t]["piece"].pk},
+        lambda r, t, m: (
+            {405, 302} if (r, t) == ("demo-departement", PROPRE) and m == "GET" else edition(r, t, m)
+        ),
+    ),
+    "echanges:version_piece": (lambda o, t: {"pk": o[t]["version_piece"].pk}, lecture_territoriale()),
+    "echanges:quoi_de_neuf": (sans, lecture_libre),
+    "echanges:a_faire": (sans, lecture_libre),
+    # Formulaire de la page « Mon compte » : POST vide → le formulaire et ses erreurs.
+    "echanges:preferences": (sans, lambda r, t, m: {302} if r == "anonyme" else {200}),
+}
+MATRICE.update({nom: Regle(*regle) for nom, regle in MATRICE_ECHANGES.items()})
+
 # La route de repli de l'API (réponse JSON 404 pour toute adresse inconnue sous /api/) n'a pas de page à tester.
 HORS_MATRICE = {"api:(sans nom) api/^.*$"}
 
@@ -434,6 +495,39 @@ def test_chaque_url_du_produit_a_sa_regle():
     manquantes = sorted(set(urls_du_produit()) - set(MATRICE) - HORS_MATRICE)
     assert not manquantes, f"URL sans règle dans la matrice des permissions : {manquantes}"
     assert not set(MATRICE) - set(urls_du_produit()), "règle pour une URL qui n'existe plus"
+
+
+def objets_echanges(resultat):
+    """Une notification de demo-departement (propre) et une d'un agent de l'Ain (autre)."""
+    from echanges.constants import TypeNotification
+    from echanges.models import Notification, PieceJointe, VersionPiece
+
+    agent_01, _ = User.objects.get_or_create(
+        username="agent-01-matrice", defaults={"role": "departemental", "departement_id": "01"}
+    )
+    from echanges.services import commentaire_publier
+    from territoires.models import Commune
+
+    for t, user in ((PROPRE, User.objects.get(username="demo-departement")), (AUTRE, agent_01)):
+        resultat[t]["notification"] = Notification.objects.create(
+            destinataire=user, type=TypeNotification.ECHEANCE, cle=f"matrice:{t}", titre="Essai", url="/"
+        )
+        resultat[t]["commentaire"] = commentaire_publier(
+            auteur=user,
+            texte="Commentaire de la matrice.",
+            visibilite="tous",
+            commune=Commune.objects.get(code_insee=TERRITOIRES[t]["commune"]),
+        )
+        piece = PieceJointe.objects.create(
+            commune_id=TERRITOIRES[t]["commune"], type="convention_adhesion", titre="Convention"
+        )
+        version = VersionPiece(
+            piece=piece, numero=1, nom_original="c.pdf", content_type="application/pdf", taille=15, sha256=t
+        )
+        version.fichier.save("c.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        version.save()
+        resultat[t].update(piece=piece, version_piece=version)
+    return resultat
 
 
 @pytest.fixture
@@ -464,6 +558,7 @@ def objets(settings, tmp_path):
         }
     for t, valeurs in objets_syntheses().items():
         resultat[t].update(valeurs)
+    resultat.update(objets_echanges(resultat))
     return resultat
 
 

@@ -388,6 +388,7 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
     from celery.schedules import crontab
 
     import comptes.tasks  # noqa: F401
+    import echanges.tasks  # noqa: F401
     import rappels.tasks  # noqa: F401 (enregistre les tâches, comme l'autodiscover du worker)
     import syntheses.tasks  # noqa: F401
 
@@ -397,12 +398,16 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
         "rappels_club_envoyer",
         "generations-reprendre",  # reprise des jobs PDF (toutes les minutes), à côté des rappels
         "evenements-securite-purger",  # purge du journal de sécurité, chaque nuit
+        "notifications-resume-quotidien",  # résumé quotidien des notifications (echanges), à 7 h 30
     }
     for nom, entree in settings.CELERY_BEAT_SCHEDULE.items():
         assert entree["task"] in app.tasks
         if nom.startswith("rappels_"):
             assert entree["task"] == f"rappels.{nom}_task"
             assert entree["schedule"] == crontab(hour=7, minute=0)
+    assert settings.CELERY_BEAT_SCHEDULE["notifications-resume-quotidien"]["schedule"] == crontab(
+        hour=7, minute=30
+    )
     assert settings.CELERY_TIMEZONE == "Europe/Paris"
 
 
