@@ -11,7 +11,7 @@ PORT ?= 8000
 DONNEES ?= demo
 # Paquets système : ceux qu'il faut pour faire tourner le produit (WeasyPrint), puis ceux des tests seulement.
 APT_RUN := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-APT_TEST := chromium poppler-utils docker-compose
+APT_TEST := chromium poppler-utils docker-compose clamav-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # apt attend le verrou de dpkg (une autre installation en cours) au lieu d'échouer aussitôt.
 APT := DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get -q -o DPkg::Lock::Timeout=600
