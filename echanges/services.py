@@ -605,3 +605,48 @@ def visite_enregistrer(*, user, maintenant=None):
     if not creee:
         VisiteUtilisateur.objects.filter(pk=visite.pk).update(precedente=visite.derniere, derniere=maintenant)
     return visite
+
+
+# --- Valeurs des données officielles à confirmer ------------------------------------------------------
+
+
+def valeurs_a_confirmer_notifier():
+    """Après un chargement des fichiers officiels : chaque agent départemental dont le département a des
+    valeurs reprises « à confirmer » (adhésion de la liste PVD, ORT de la liste ORT) reçoit une notification,
+    une seule par chargement de la liste PVD (clé : le dernier ChargementListe). Lancée par beat chaque nuit ;
+    rejouée, elle ne crée rien de plus."""
+    from django.db.models import Count
+    from django.urls import reverse
+
+    from communes.models import Convention, Ort
+    from territoires.models import ChargementListe, Departement
+
+    chargement = ChargementListe.objects.order_by("-charge_le", "-pk").first()
+    reference = f"chargement-{chargement.pk}" if chargement else "sans-chargement"
+    comptes = {}
+    for modele in (Convention, Ort):
+        for departement, n in (
+            modele.objects.filter(a_confirmer=True)
+            .values_list("territoire__departement_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ):
+            comptes[departement] = comptes.get(departement, 0) + n
+    noms = dict(Departement.objects.filter(code__in=comptes).values_list("code", "nom"))
+    creees = []
+    for departement, n in sorted(comptes.items()):
+        valeurs = "valeur" if n < 2 else "valeurs"
+        creees += notifications_creer(
+            cle=f"a_confirmer:{departement}:{reference}",
+            lots=[
+                (
+                    agents_departement(departement),
+                    TypeNotification.VALEUR_A_CONFIRMER,
+                    f"{noms.get(departement, departement)} : {n} {valeurs} des données officielles à confirmer",
+                    "Dates d’adhésion de la liste PVD et ORT de la liste ORT reprises des fichiers officiels : "
+                    "confirmez-les ou corrigez-les sur la fiche de chaque commune.",
+                )
+            ],
+            url=reverse("echanges:a_faire"),
+        )
+    return creees

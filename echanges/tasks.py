@@ -15,3 +15,10 @@ def notification_envoyer_task(notification_id):
 @shared_task(name="echanges.resume_quotidien_envoyer_task", ignore_result=True)
 def resume_quotidien_envoyer_task():
     return resume_quotidien_envoyer()
+
+
+@shared_task(name="echanges.valeurs_a_confirmer_notifier_task", ignore_result=True)
+def valeurs_a_confirmer_notifier_task():
+    from echanges.services import valeurs_a_confirmer_notifier
+
+    return len(valeurs_a_confirmer_notifier())

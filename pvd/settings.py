@@ -316,6 +316,12 @@ CELERY_BEAT_SCHEDULE["notifications-resume-quotidien"] = {
     "schedule": crontab(hour=_heure, minute=_minute),
     "options": {"expires": 3600},
 }
+# Valeurs des fichiers officiels à confirmer : une notification par département et par chargement, la nuit.
+CELERY_BEAT_SCHEDULE["notifications-valeurs-a-confirmer"] = {
+    "task": "echanges.valeurs_a_confirmer_notifier_task",
+    "schedule": crontab(hour=5, minute=15),
+    "options": {"expires": 3600},
+}
 # Pièces jointes de la fiche commune : taille maximale (Mo) ; analyse antivirus par clamd si CLAMD_SOCKET
 # (chemin d'une socket Unix) ou CLAMD_HOTE (hôte:port) est donné, sinon les fichiers ne sont pas analysés.
 # « Ce qui a changé depuis votre dernière visite » : sans visite précédente connue, les N derniers jours.

@@ -129,6 +129,7 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
 
     # Il soumet à nouveau.
     page.goto(section_url)
+    page.get_by_role("link", name="Soumettre la section à la région").click()
     page.get_by_role("button", name="Soumettre la section à la région").click()
     assert page.get_by_text("Section soumise à la région.").is_visible()
 

@@ -325,3 +325,28 @@ def test_les_rappels_rejoignent_le_centre_de_notifications(agents, note):
     # Le rappel ne repart pas, la notification n'est pas dupliquée.
     assert rappels_campagne_envoyer(aujourd_hui=note.campagne.date_echeance - datetime.timedelta(days=3)) == 0
     assert Notification.objects.filter(type=TypeNotification.ECHEANCE).count() == echeances.count()
+
+
+@pytest.mark.django_db
+def test_les_valeurs_officielles_a_confirmer_sont_notifiees_une_fois_par_chargement(user_departemental):
+    from communes.models import Convention, Ort
+    from echanges.constants import TypeNotification
+    from echanges.models import Notification
+    from echanges.services import valeurs_a_confirmer_notifier
+
+    attendu = (
+        Convention.objects.filter(a_confirmer=True, territoire__departement_id="35").count()
+        + Ort.objects.filter(a_confirmer=True, territoire__departement_id="35").count()
+    )
+    assert attendu > 0  # la base de test est chargée des fichiers officiels
+    valeurs_a_confirmer_notifier()
+    notifications = Notification.objects.filter(
+        destinataire=user_departemental, type=TypeNotification.VALEUR_A_CONFIRMER
+    )
+    assert notifications.count() == 1
+    assert (
+        notifications.get().titre
+        == f"Ille-et-Vilaine : {attendu} valeurs des données officielles à confirmer"
+    )
+    valeurs_a_confirmer_notifier()  # rejouée (beat de la nuit suivante) : rien de plus
+    assert notifications.count() == 1

