@@ -47,11 +47,15 @@ class Changement:
 
 
 def depuis_derniere_visite(user, *, maintenant=None):
-    """La date de la visite précédente ; sans visite connue, QUOI_DE_NEUF_JOURS_DEFAUT jours."""
+    """La date de la visite précédente ; sans visite connue, minuit il y a QUOI_DE_NEUF_JOURS_DEFAUT jours."""
     visite = VisiteUtilisateur.objects.filter(user=user).first()
     if visite and visite.precedente:
         return visite.precedente
-    return (maintenant or timezone.now()) - timedelta(days=settings.QUOI_DE_NEUF_JOURS_DEFAUT)
+    # Depuis minuit, N jours plus tôt : une date stable dans la journée (clé du cache de resume).
+    minuit = timezone.localtime(maintenant or timezone.now()).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    return minuit - timedelta(days=settings.QUOI_DE_NEUF_JOURS_DEFAUT)
 
 
 def _nom(user):
@@ -173,4 +177,32 @@ def changements_depuis(user, depuis):
         changements = sorted(par_departement[code], key=lambda c: c.date, reverse=True)
         comptes = {cat: sum(1 for c in changements if c.categorie == cat) for cat in CATEGORIES}
         resultat.append(({"code": code, "nom": noms.get(code, code)}, comptes, changements))
+    return resultat
+
+
+RESUME_DUREE = 300  # secondes : le résumé de la page d'arrivée est recalculé au plus toutes les 5 minutes
+
+
+def resume(user, *, nombre=8):
+    """Le bloc de la page d'arrivée des comptes régionaux et nationaux : depuis quand, et par département le
+    nombre de changements (les `nombre` départements qui en ont le plus), calculé par changements_depuis et
+    gardé RESUME_DUREE secondes en cache pour ce compte et cette visite (le tableau de bord reste rapide)."""
+    from django.core.cache import cache
+
+    depuis = depuis_derniere_visite(user)
+    cle = f"echanges:quoi-de-neuf:{user.pk}:{depuis.timestamp():.0f}"
+    resultat = cache.get(cle)
+    if resultat is None:
+        lignes = [
+            (departement, sum(comptes.values()), comptes)
+            for departement, comptes, _changements in changements_depuis(user, depuis)
+        ]
+        lignes.sort(key=lambda ligne: (-ligne[1], ligne[0]["code"]))
+        resultat = {
+            "depuis": depuis,
+            "departements": lignes[:nombre],
+            "autres": len(lignes) - min(len(lignes), nombre),
+            "total": sum(ligne[1] for ligne in lignes),
+        }
+        cache.set(cle, resultat, RESUME_DUREE)
     return resultat

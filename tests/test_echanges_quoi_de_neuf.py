@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from communes.constants import TypeConvention
 from communes.models import Action, Convention, Financement, Territoire
@@ -18,6 +19,7 @@ from echanges.constants import Visibilite
 from echanges.models import VisiteUtilisateur
 from echanges.quoi_de_neuf import changements_depuis
 from echanges.services import commentaire_publier, visite_enregistrer
+from pvd.formats import nombre
 from syntheses.models import SectionDepartementale
 from syntheses.services import section_dispenser
 from territoires.models import Commune
@@ -133,3 +135,17 @@ def test_visite_enregistrer(user_national):
     visite_enregistrer(user=user_national, maintenant=t0 + datetime.timedelta(days=1))
     v = VisiteUtilisateur.objects.get(user=user_national)
     assert (v.precedente, v.derniere) == (t0, t0 + datetime.timedelta(days=1))
+
+
+def test_le_bloc_de_la_page_d_arrivee_liste_les_departements_qui_ont_change(avant, client, user_regional):
+    """Le tableau de bord régional : par département, le nombre de changements depuis la visite précédente,
+    le même que la page « Ce qui a changé »."""
+    avant["action"].save()
+    client.force_login(user_regional)
+    page = client.get(reverse("territoires:region", args=["53"]))
+    resume = page.context["resume"]
+    attendu = {d["code"]: sum(c.values()) for d, c, _ in changements_depuis(user_regional, resume["depuis"])}
+    assert attendu and {d["code"]: total for d, total, _ in resume["departements"]} == attendu
+    html = page.content.decode()
+    for d, total, _ in resume["departements"]:
+        assert f"{escape(d['nom'])} ({d['code']})</a> : {nombre(total)} changement" in html

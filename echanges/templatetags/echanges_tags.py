@@ -39,9 +39,12 @@ def pieces_jointes(context, commune):
 
 @register.inclusion_tag("echanges/_quoi_de_neuf.html", takes_context=True)
 def quoi_de_neuf_bloc(context):
-    """Lien de la page d'arrivée des comptes régionaux et nationaux vers « ce qui a changé ». Sans requête :
-    le tableau de bord garde son nombre de requêtes (tests/test_tableau.py) ; la liste est sur la page."""
+    """Bloc de la page d'arrivée des comptes régionaux et nationaux : ce qui a changé depuis leur visite
+    précédente, par département (echanges.quoi_de_neuf.resume, en cache quelques minutes), et « À faire »."""
     from comptes.constants import Role
+    from echanges.quoi_de_neuf import resume
 
     user = context["request"].user
-    return {"quoi_de_neuf": user.role in (Role.REGIONAL, Role.NATIONAL, Role.ADMINISTRATEUR)}
+    if user.role not in (Role.REGIONAL, Role.NATIONAL, Role.ADMINISTRATEUR):
+        return {"quoi_de_neuf": False}
+    return {"quoi_de_neuf": True, "resume": resume(user)}
