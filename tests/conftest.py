@@ -88,6 +88,18 @@ def user_admin(db):
     return _demo("demo-admin")
 
 
+def broker_vider():
+    """Vide la file du broker avant de lancer un worker qui n'a rien à y traiter : les tâches qu'ont laissées
+    d'autres tests (envoyées à la validation d'une transaction, sans worker pour les prendre) ne doivent pas
+    s'exécuter dans la base de test pendant le test suivant (notifications, rappels en trop)."""
+    from pvd.celery import app
+
+    try:
+        app.control.purge()
+    except Exception:  # noqa: BLE001 - broker injoignable : rien à vider, le test le dira
+        pass
+
+
 def database_url():
     """URL de la base de test, pour les processus (serveur web, worker) lancés par les tests."""
     s = connection.settings_dict

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.conftest import BASE_DIR, _free_port, gunicorn, process_env
+from tests.conftest import BASE_DIR, _free_port, broker_vider, gunicorn, process_env
 
 LIBS_WEASYPRINT = {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"}
 
@@ -112,6 +112,7 @@ def test_make_serve_lance_web_worker_et_beat_du_procfile(tmp_path):
         PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
     )  # fmt: skip
     log = tmp_path / "honcho.log"
+    broker_vider()  # le worker de la pile ne doit rien exécuter de ce que d'autres tests ont laissé
     with log.open("w") as sortie:
         honcho = subprocess.Popen(
             [sys.executable, "-m", "honcho", "start", "-f", "Procfile", "-e", str(env_vide), "-p", str(port)],

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from pvd import sante
 from pvd.celery import app
-from tests.conftest import BASE_DIR, process_env
+from tests.conftest import BASE_DIR, broker_vider, process_env
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 def worker(tmp_path):
     """Un vrai worker Celery (journaux JSON) sur le broker et la base de test ; attend qu'il réponde."""
     nom = f"sante-{os.getpid()}@localhost"
+    broker_vider()
     log = tmp_path / "worker.log"
     with log.open("w") as sortie:
         process = subprocess.Popen(
