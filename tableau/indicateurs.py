@@ -177,29 +177,26 @@ class Chiffres:
     def actions_engagees(self):
         return sum(self.actions.get(statut, 0) for statut in STATUTS_ENGAGES)
 
+    def _financements_par(self, rang, *, fonds_vert_seulement=False):
+        """{clé: [lignes, demandé, accordé]} : les financements regroupés par l'élément `rang` de leur clé
+        (0 dispositif, 1 axe, 2 mesure du fonds vert), éventuellement ceux du fonds vert seulement."""
+        resultat = {}
+        for cle, valeurs in self.financements.items():
+            if fonds_vert_seulement and cle[0] != Dispositif.FONDS_VERT:
+                continue
+            anciennes = resultat.get(cle[rang], [0, 0, 0])
+            resultat[cle[rang]] = [a + b for a, b in zip(anciennes, valeurs, strict=True)]
+        return resultat
+
     def par_dispositif(self):
         """{dispositif: [lignes, demandé, accordé]}, mesures du fonds vert regroupées."""
-        resultat = {}
-        for (dispositif, _axe, _mesure), valeurs in self.financements.items():
-            anciennes = resultat.get(dispositif, [0, 0, 0])
-            resultat[dispositif] = [a + b for a, b in zip(anciennes, valeurs, strict=True)]
-        return resultat
-
-    def fonds_vert_par_mesure(self):
-        resultat = {}
-        for (dispositif, _axe, mesure), valeurs in self.financements.items():
-            if dispositif == Dispositif.FONDS_VERT:
-                anciennes = resultat.get(mesure, [0, 0, 0])
-                resultat[mesure] = [a + b for a, b in zip(anciennes, valeurs, strict=True)]
-        return resultat
+        return self._financements_par(0)
 
     def fonds_vert_par_axe(self):
-        resultat = {}
-        for (dispositif, axe, _mesure), valeurs in self.financements.items():
-            if dispositif == Dispositif.FONDS_VERT:
-                anciennes = resultat.get(axe, [0, 0, 0])
-                resultat[axe] = [a + b for a, b in zip(anciennes, valeurs, strict=True)]
-        return resultat
+        return self._financements_par(1, fonds_vert_seulement=True)
+
+    def fonds_vert_par_mesure(self):
+        return self._financements_par(2, fonds_vert_seulement=True)
 
     @property
     def financements_accordes(self):
@@ -210,11 +207,6 @@ class Chiffres:
     def fonds_vert_accorde(self):
         """En centimes."""
         return sum(v[2] for v in self.fonds_vert_par_mesure().values())
-
-    @property
-    def hors_fonds_vert_accorde(self):
-        """En centimes."""
-        return self.financements_accordes - self.fonds_vert_accorde
 
     def serie_mensuelle(self, today=None):
         """[(date du 1er du mois, communes en phase opérationnelle à la fin du mois, part)] depuis octobre
@@ -798,7 +790,7 @@ def chiffre(code, c):
     )
 
 
-def chiffres_cles(c, perimetre=None):
+def chiffres_cles(c):
     """Les chiffres clés d'un périmètre, dans l'ordre des DEFINITIONS (tuiles, tableau « Chiffres clés »,
     exports, note de synthèse)."""
     return [chiffre(code, c) for code in DEFINITIONS]
@@ -812,7 +804,6 @@ class Indicateur:
     libelle: str
     format: str  # "part" (0..1), "nombre" ou "euros" (centimes)
     valeur: object  # Chiffres → nombre ou None
-    definition: str = ""  # code de la Definition
 
     @property
     def est_part(self):
@@ -827,37 +818,19 @@ def _part(code):
 INDICATEURS = {
     i.code: i
     for i in [
-        Indicateur(
-            "operationnelle",
-            "Communes en phase opérationnelle",
-            "part",
-            _part("operationnelle"),
-            "operationnelle",
-        ),
-        Indicateur("cadre", "Convention-cadre signée", "part", _part("cadre_signee"), "cadre_signee"),
-        Indicateur("ort", "ORT signée", "part", _part("ort_signee"), "ort_signee"),
-        Indicateur(
-            "crte_couverture", "Couvertes par un CRTE", "part", _part("crte_couverture"), "crte_couverture"
-        ),
-        Indicateur("crte", "Convention-cadre inscrite au CRTE", "part", _part("crte"), "crte"),
-        Indicateur("risque", "Communes en difficulté", "part", _part("risque"), "risque"),
-        Indicateur(
-            "a_renseigner", "Communes à renseigner", "part", lambda c: c.taux(c.a_renseigner), "risque"
-        ),
-        Indicateur("retard", "Échéance des 18 mois dépassée", "part", _part("retard_cadre"), "retard_cadre"),
-        Indicateur("chefs", "Territoires avec un chef de projet en poste", "part", _part("chefs"), "chefs"),
-        Indicateur("communes", "Communes PVD", "nombre", lambda c: c.communes, "communes"),
-        Indicateur(
-            "actions", "Actions engagées ou livrées", "nombre", lambda c: c.actions_engagees, "actions"
-        ),
-        Indicateur(
-            "financements",
-            "Financements accordés",
-            "euros",
-            lambda c: c.financements_accordes,
-            "financements",
-        ),
-        Indicateur("fonds_vert", "Fonds vert accordé", "euros", lambda c: c.fonds_vert_accorde, "fonds_vert"),
+        Indicateur("operationnelle", "Communes en phase opérationnelle", "part", _part("operationnelle")),
+        Indicateur("cadre", "Convention-cadre signée", "part", _part("cadre_signee")),
+        Indicateur("ort", "ORT signée", "part", _part("ort_signee")),
+        Indicateur("crte_couverture", "Couvertes par un CRTE", "part", _part("crte_couverture")),
+        Indicateur("crte", "Convention-cadre inscrite au CRTE", "part", _part("crte")),
+        Indicateur("risque", "Communes en difficulté", "part", _part("risque")),
+        Indicateur("a_renseigner", "Communes à renseigner", "part", lambda c: c.taux(c.a_renseigner)),
+        Indicateur("retard", "Échéance des 18 mois dépassée", "part", _part("retard_cadre")),
+        Indicateur("chefs", "Territoires avec un chef de projet en poste", "part", _part("chefs")),
+        Indicateur("communes", "Communes PVD", "nombre", lambda c: c.communes),
+        Indicateur("actions", "Actions engagées ou livrées", "nombre", lambda c: c.actions_engagees),
+        Indicateur("financements", "Financements accordés", "euros", lambda c: c.financements_accordes),
+        Indicateur("fonds_vert", "Fonds vert accordé", "euros", lambda c: c.fonds_vert_accorde),
     ]
 }
 INDICATEUR_PAR_DEFAUT = "operationnelle"

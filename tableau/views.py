@@ -149,7 +149,7 @@ class TableauMixin:
             total = self.total
             financements, fonds_vert = donnees.donnees_financements(total)
             tableaux = [
-                donnees.donnees_chiffres_cles(chiffres_cles(total, self.perimetre)),
+                donnees.donnees_chiffres_cles(chiffres_cles(total)),
                 self.carte_donnees,
             ]
             if self.sous_territoires is not None:
@@ -186,7 +186,7 @@ class TableauMixin:
         params = self.request.GET.copy()
         for cle in ("export", "tableau", "page", "sort"):
             params.pop(cle, None)
-        cles = chiffres_cles(total, self.perimetre)
+        cles = chiffres_cles(total)
         actions = tableaux["actions-par-statut"]
         financements = tableaux["financements-par-dispositif"]
         return super().get_context_data(
