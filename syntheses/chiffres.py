@@ -337,6 +337,14 @@ def comparer(avant, apres, *, noms, titre_avant, titre_apres):
     return Comparaison(titre_avant, titre_apres, lignes)
 
 
+def noms_departements(synthese):
+    """{code: « 35 Ille-et-Vilaine »} des départements de la note, pour les comparaisons."""
+    return {
+        s.departement_id: f"{s.departement_id} {s.departement.nom}"
+        for s in synthese.sections.select_related("departement")
+    }
+
+
 def campagne_precedente(campagne):
     from syntheses.models import Campagne
 
@@ -345,9 +353,22 @@ def campagne_precedente(campagne):
     )
 
 
+def instantane(par_departement, *, calcule_le):
+    """Les chiffres d'une note en données simples (JSON) : la région (somme) et chacun de ses départements.
+    par_departement : {code: Chiffres du moteur d'indicateurs}."""
+    from tableau.indicateurs import figer
+
+    return {
+        "calcule_le": calcule_le.isoformat(),
+        "region": figer(Indicateurs.somme(par_departement.values())),
+        "departements": {code: figer(c) for code, c in sorted(par_departement.items())},
+    }
+
+
 def evolution(synthese, actuel):
     """Chaque chiffre de la note comparé à la note de la même région transmise à la campagne précédente (ses
-    chiffres figés) ; None sans campagne précédente transmise."""
+    chiffres figés) ; None sans campagne précédente transmise. actuel : l'instantané de la note, ou la fonction
+    qui le calcule (appelée seulement s'il y a une note précédente à comparer)."""
     from syntheses.models import Synthese
 
     precedente = campagne_precedente(synthese.campagne)
@@ -358,14 +379,12 @@ def evolution(synthese, actuel):
     ).first()
     if ancienne is None:
         return None
-    noms = {
-        s.departement_id: f"{s.departement_id} {s.departement.nom}"
-        for s in synthese.sections.select_related("departement")
-    }
+    if callable(actuel):
+        actuel = actuel()
     return comparer(
         ancienne.instantane,
         actuel,
-        noms=noms,
+        noms=noms_departements(synthese),
         titre_avant=f"{precedente.nom} (transmise le {ancienne.transmise_le:%d/%m/%Y})"
         if ancienne.transmise_le
         else precedente.nom,

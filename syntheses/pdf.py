@@ -14,7 +14,7 @@ from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
 from pvd.formats import trier_alphabetique
-from syntheses.chiffres import evolution, raisons_suggestion, synthese_chiffres
+from syntheses.chiffres import evolution, instantane, raisons_suggestion, synthese_chiffres
 from syntheses.graphiques import barres_phases
 from tableau.models import DonneesDemonstration
 
@@ -131,9 +131,12 @@ def note_html(*, synthese, today=None):
         [(f"{d.nom} ({d.code})", d.phases) for d in chiffres.departements if d.communes_count],
         legende=True,
     )
-    from syntheses.services import instantane_calculer
-
-    evolution_ = evolution(synthese, synthese.instantane or instantane_calculer(synthese))
+    # L'instantané de la note se lit dans les chiffres déjà calculés (aucune requête de plus).
+    evolution_ = evolution(
+        synthese,
+        synthese.instantane
+        or (lambda: instantane({d.code: d.i for d in chiffres.departements}, calcule_le=chiffres.calcule_le)),
+    )
     return render_to_string(
         "syntheses/pdf/note.html",
         {

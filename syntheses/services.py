@@ -422,15 +422,11 @@ def synthese_transmettre(*, synthese, user):
 
 def instantane_calculer(synthese):
     """Les chiffres de la note à cet instant, en données simples : la région et chacun de ses départements."""
-    from tableau.indicateurs import Chiffres, chiffres_calculer, figer
+    from syntheses.chiffres import instantane
+    from tableau.indicateurs import chiffres_calculer
 
-    codes = list(synthese.sections.values_list("departement_id", flat=True).order_by("departement_id"))
-    par_departement = chiffres_calculer(codes)
-    return {
-        "calcule_le": timezone.localdate().isoformat(),
-        "region": figer(Chiffres.somme(par_departement.values())),
-        "departements": {code: figer(par_departement[code]) for code in codes},
-    }
+    codes = list(synthese.sections.values_list("departement_id", flat=True))
+    return instantane(chiffres_calculer(codes), calcule_le=timezone.localdate())
 
 
 def _figer(synthese):

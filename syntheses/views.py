@@ -17,7 +17,7 @@ from communes.constants import DecisionRisque
 from communes.services import ConflitEdition
 from comptes.constants import Role
 from syntheses import forms, services
-from syntheses.chiffres import comparer, evolution, raisons_suggestion
+from syntheses.chiffres import comparer, evolution, noms_departements, raisons_suggestion
 from syntheses.constants import ETATS_GENERATION_ACTIFS, MESSAGE_BROKER_INDISPONIBLE, EtatGeneration
 from syntheses.models import (
     Campagne,
@@ -173,17 +173,16 @@ class SyntheseDetailView(DetailView):
 def _comparaisons(synthese):
     """Note transmise : ses chiffres figés et ce qui a changé depuis dans le suivi. Toute note : l'évolution
     depuis la note de la campagne précédente."""
-    actuel = services.instantane_calculer(synthese)
-    contexte = {"evolution": evolution(synthese, synthese.instantane or actuel)}
+    contexte = {
+        "evolution": evolution(
+            synthese, synthese.instantane or (lambda: services.instantane_calculer(synthese))
+        )
+    }
     if synthese.instantane:
-        noms = {
-            s.departement_id: f"{s.departement_id} {s.departement.nom}"
-            for s in synthese.sections.select_related("departement")
-        }
         contexte["figes"] = comparer(
             synthese.instantane,
-            actuel,
-            noms=noms,
+            services.instantane_calculer(synthese),
+            noms=noms_departements(synthese),
             titre_avant=f"Figés le {synthese.transmise_le:%d/%m/%Y}" if synthese.transmise_le else "Figés",
             titre_apres="Suivi aujourd’hui",
         )
