@@ -11,10 +11,11 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from communes.constants import AxeFondsVert, Dispositif, Phase, StatutAction
-from communes.querysets import raisons_suggestion  # noqa: F401 (lu ici par les vues des notes)
+from communes.querysets import raisons_suggestion
+from pvd.formats import trier_alphabetique
 from syntheses.models import CommuneRisque, SectionDepartementale
 from tableau.indicateurs import Chiffres as Indicateurs
-from tableau.indicateurs import chiffres_calculer, euros
+from tableau.indicateurs import chiffres_calculer, chiffres_cles, euros
 from territoires.models import Commune, alphabetique
 
 NON_DISPONIBLE = "non disponible"
@@ -68,6 +69,11 @@ class Chiffres:
     retard_cadre_count = property(lambda self: self.i.retard_cadre)
     risques_calcules_count = property(lambda self: self.i.risque)
     a_renseigner_count = property(lambda self: self.i.a_renseigner)
+
+    @property
+    def cles(self):
+        """Les chiffres clés du tableau de bord (tableau.indicateurs.chiffres_cles), avec leur complétude."""
+        return chiffres_cles(self.i)
 
     @property
     def phases(self):
@@ -283,6 +289,31 @@ def synthese_chiffres(synthese, *, today=None):
         clubs_region=_clubs_region(clubs),
         calcule_le=today or timezone.localdate(),
     )
+
+
+def parties_note(chiffres):
+    """Une partie par section, dans l'ordre des départements : la section, ses chiffres, les communes signalées
+    par le suivi (avec leur motif), les communes retenues par le département et celles que le suivi signale et
+    que le département n'a pas retenues (la note le dit). Lu par le PDF et par la vue de lecture de la région."""
+    parties = []
+    for section, departement in zip(chiffres.sections, chiffres.departements, strict=True):
+        signalees = chiffres.risques_calcules.get(departement.code, [])
+        codes_retenus = {r.commune_id for r in section.communes_risque.all()}
+        for commune in signalees:
+            commune.motif = "; ".join(raisons_suggestion(commune)) or "décision du département sur la fiche"
+        parties.append(
+            {
+                "section": section,
+                "chiffres": departement,
+                # Communes dans l'ordre alphabétique français (Réquista, Rieupeyroux, Rignac).
+                "risques_calcules": trier_alphabetique(signalees),
+                "retenues": trier_alphabetique(section.communes_risque.all(), cle=lambda r: r.commune.nom),
+                "non_retenues": trier_alphabetique(
+                    [c for c in signalees if c.code_insee not in codes_retenus]
+                ),
+            }
+        )
+    return parties
 
 
 # Chiffres figés d'une note transmise, et comparaison d'une campagne à la précédente ---------------------------

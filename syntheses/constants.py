@@ -18,6 +18,15 @@ class EtatSection(models.TextChoices):
     RENVOYEE = "renvoyee", "Renvoyée par la région"
 
 
+class LectureSection(models.TextChoices):
+    """Marque de la région sur une section soumise, dans la vue de lecture : lue, puis acceptée pour la note.
+    Une nouvelle soumission ou un renvoi l'efface (la région relit ce qui a changé)."""
+
+    NON_LUE = "", "Non lue"
+    LUE = "lue", "Lue"
+    ACCEPTEE = "acceptee", "Acceptée"
+
+
 ETATS_SECTION_MODIFIABLES = (EtatSection.A_REDIGER, EtatSection.EN_REDACTION, EtatSection.RENVOYEE)
 
 
@@ -29,6 +38,7 @@ class ActionTransition(models.TextChoices):
     RENVOI = "renvoi", "Renvoi au département"
     DISPENSE = "dispense", "Dispense de la section"
     LEVEE_DISPENSE = "levee_dispense", "Levée de la dispense"
+    LECTURE = "lecture", "Lecture par la région"
     VUE_ENSEMBLE = "vue_ensemble", "Enregistrement de la vue d’ensemble régionale"
     VALIDATION = "validation", "Validation par la région"
     REOUVERTURE = "reouverture", "Réouverture par la région"

@@ -1,6 +1,7 @@
 from django import forms
 from dsfr.forms import DsfrBaseForm
 
+from syntheses.constants import LectureSection
 from syntheses.models import Campagne, SectionDepartementale, Synthese
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -82,6 +83,24 @@ class MotifForm(DsfrBaseForm):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Par exemple : pas de contribution attendue cette année.",
         error_messages={"required": "Indiquez le motif de la dispense."},
+    )
+
+
+class LectureForm(DsfrBaseForm):
+    """Marque de la région sur une section soumise (vue de lecture), avec un commentaire facultatif."""
+
+    lecture = forms.ChoiceField(
+        label="Lecture de la section",
+        choices=[(LectureSection.LUE, "Lue"), (LectureSection.ACCEPTEE, "Acceptée pour la note")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez « lue » ou « acceptée pour la note »."},
+    )
+    commentaire = forms.CharField(
+        label="Commentaire pour le département (facultatif)",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Publié dans le fil de la section, lu par le département et la région.",
     )
 
 

@@ -16,6 +16,7 @@ from syntheses.constants import (
     EtatGeneration,
     EtatSection,
     EtatSynthese,
+    LectureSection,
 )
 
 
@@ -262,6 +263,13 @@ class SectionDepartementale(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     soumise_le = models.DateTimeField("soumise le", null=True, blank=True)
+    lecture = models.CharField(
+        "lecture par la région", max_length=10, choices=LectureSection.choices, default="", blank=True
+    )
+    lecture_par = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lecture_le = models.DateTimeField("lue le", null=True, blank=True)
     version = models.PositiveIntegerField(default=0, editable=False)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
 
@@ -354,6 +362,8 @@ class Transition(models.Model):
         choix = EtatSection if self.section_id else EtatSynthese
         if etat == "dispensee":
             return "Dispensée"
+        if self.action == ActionTransition.LECTURE:
+            return LectureSection(etat if etat != "non_lue" else "").label
         return choix(etat).label if etat in choix.values else etat
 
     @property

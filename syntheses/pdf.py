@@ -13,8 +13,7 @@ from fontTools.ttLib import TTFont
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
-from pvd.formats import trier_alphabetique
-from syntheses.chiffres import evolution, instantane, raisons_suggestion, synthese_chiffres
+from syntheses.chiffres import evolution, instantane, parties_note, synthese_chiffres
 from syntheses.graphiques import barres_phases
 from tableau.models import DonneesDemonstration
 
@@ -108,25 +107,7 @@ def source_signature(html):
 def note_html(*, synthese, today=None):
     """HTML d'impression de la note, avec les chiffres calculés en base à cet instant."""
     chiffres = synthese_chiffres(synthese, today=today)
-    parties = []
-    for section, departement in zip(chiffres.sections, chiffres.departements, strict=True):
-        signalees = chiffres.risques_calcules.get(departement.code, [])
-        codes_retenus = {r.commune_id for r in section.communes_risque.all()}
-        for commune in signalees:
-            commune.motif = "; ".join(raisons_suggestion(commune)) or "décision du département sur la fiche"
-        parties.append(
-            {
-                "section": section,
-                "chiffres": departement,
-                # Communes dans l'ordre alphabétique français (Réquista, Rieupeyroux, Rignac).
-                "risques_calcules": trier_alphabetique(signalees),
-                "retenues": trier_alphabetique(section.communes_risque.all(), cle=lambda r: r.commune.nom),
-                # Signalées par les données et non retenues par le département (liste confirmée) : la note le dit.
-                "non_retenues": trier_alphabetique(
-                    [c for c in signalees if c.code_insee not in codes_retenus]
-                ),
-            }
-        )
+    parties = parties_note(chiffres)
     graphique_region = barres_phases(
         [(f"{d.nom} ({d.code})", d.phases) for d in chiffres.departements if d.communes_count],
         legende=True,

@@ -29,6 +29,7 @@ from syntheses.constants import (
     EtatGeneration,
     EtatSection,
     EtatSynthese,
+    LectureSection,
 )
 from syntheses.models import (
     Campagne,
@@ -258,6 +259,7 @@ def section_soumettre(*, section, user):
     avant = actuelle.etat
     actuelle.etat = EtatSection.SOUMISE
     actuelle.soumise_par, actuelle.soumise_le = user, timezone.now()
+    _lecture_effacer(actuelle)
     _enregistrer(actuelle, user=user, action=ActionTransition.SOUMISSION, avant=avant)
     _notifier("section_soumise", actuelle, user=user)
     return actuelle
@@ -280,6 +282,44 @@ def _verifier_en_redaction(synthese):
         )
 
 
+def _lecture_effacer(section):
+    """Une section soumise à nouveau ou renvoyée se relit : sa marque « lue / acceptée » s'efface."""
+    section.lecture, section.lecture_par, section.lecture_le = LectureSection.NON_LUE, None, None
+
+
+@transaction.atomic
+def section_lecture_marquer(*, section, user, lecture, commentaire=""):
+    """La région marque une section soumise comme lue ou acceptée pour la note (vue de lecture), avec un
+    commentaire facultatif : publié dans le fil de la section (département et région, qui en sont prévenus) et
+    gardé dans l'historique."""
+    actuelle = _section_verrouillee(section.pk)
+    _verifier_consolidation(actuelle.synthese, user)
+    _verifier_en_redaction(actuelle.synthese)
+    if actuelle.dispensee or actuelle.etat != EtatSection.SOUMISE:
+        raise TransitionInterdite(
+            "Seule une section soumise par le département se marque comme lue ou acceptée."
+        )
+    if lecture not in (LectureSection.LUE, LectureSection.ACCEPTEE):
+        raise TransitionInterdite("Choisissez « lue » ou « acceptée ».")
+    avant = actuelle.lecture
+    actuelle.lecture, actuelle.lecture_par, actuelle.lecture_le = lecture, user, timezone.now()
+    commentaire = commentaire.strip()
+    _enregistrer(
+        actuelle,
+        user=user,
+        action=ActionTransition.LECTURE,
+        avant=avant or "non_lue",
+        apres=lecture,
+        commentaire=commentaire,
+    )
+    if commentaire:
+        from echanges.constants import Visibilite
+        from echanges.services import commentaire_publier
+
+        commentaire_publier(auteur=user, texte=commentaire, visibilite=Visibilite.REGION, section=actuelle)
+    return actuelle
+
+
 @transaction.atomic
 def section_renvoyer(*, section, user, commentaire):
     actuelle = _section_verrouillee(section.pk)
@@ -292,6 +332,7 @@ def section_renvoyer(*, section, user, commentaire):
     avant = actuelle.etat
     actuelle.etat = EtatSection.RENVOYEE
     actuelle.commentaire_renvoi = commentaire.strip()
+    _lecture_effacer(actuelle)
     _enregistrer(
         actuelle,
         user=user,
@@ -843,7 +884,7 @@ def campagne_demo_creer(*, sections=True):
                     section=section,
                     commune=commune,
                     justification="Données de démonstration : "
-                    + " ; ".join(raisons_suggestion(commune))
+                    + (" ; ".join(raisons_suggestion(commune)) or "commune jugée en difficulté sur sa fiche")
                     + ".",
                     is_suggere=commune.is_risque_suggere,
                 )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("lots/<int:pk>/etat.json", views.LotEtatView.as_view(), name="lot_etat"),
     path("lots/<int:pk>/notes.zip", views.LotZipView.as_view(), name="lot_zip"),
     path("notes/<int:pk>/", views.SyntheseDetailView.as_view(), name="synthese"),
+    path("notes/<int:pk>/lecture/", views.SyntheseLectureView.as_view(), name="lecture"),
     path("notes/<int:pk>/vue-ensemble/", views.SyntheseVueEnsembleView.as_view(), name="vue_ensemble"),
     re_path(
         r"^notes/(?P<pk>[0-9]+)/(?P<action>valider|rouvrir|transmettre)/$",
@@ -31,6 +32,7 @@ urlpatterns = [
         views.SectionRisquesView.as_view(),
         name="section_risques",
     ),
+    path("sections/<int:pk>/lecture/", views.SectionLectureView.as_view(), name="section_lecture"),
     re_path(
         r"^sections/(?P<pk>[0-9]+)/(?P<action>soumettre|renvoyer|dispenser|lever-dispense)/$",
         views.SectionTransitionView.as_view(),

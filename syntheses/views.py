@@ -8,6 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views import View
 from django.views.generic import DetailView, FormView
@@ -16,9 +17,24 @@ from django_tables2 import SingleTableMixin, SingleTableView
 from communes.constants import DecisionRisque
 from communes.services import ConflitEdition
 from comptes.constants import Role
+from echanges.models import Commentaire
+from pvd.formats import compte, pluriel
 from syntheses import forms, services
-from syntheses.chiffres import comparer, evolution, noms_departements, raisons_suggestion
-from syntheses.constants import ETATS_GENERATION_ACTIFS, MESSAGE_BROKER_INDISPONIBLE, EtatGeneration
+from syntheses.chiffres import (
+    comparer,
+    evolution,
+    noms_departements,
+    parties_note,
+    raisons_suggestion,
+    synthese_chiffres,
+)
+from syntheses.constants import (
+    ETATS_GENERATION_ACTIFS,
+    MESSAGE_BROKER_INDISPONIBLE,
+    EtatGeneration,
+    EtatSection,
+    LectureSection,
+)
 from syntheses.models import (
     Campagne,
     Generation,
@@ -39,6 +55,17 @@ def _fil(user, campagne=None, synthese=None):
     if synthese is not None:
         liens.append((synthese.region.nom, reverse("syntheses:synthese", args=[synthese.pk])))
     return liens
+
+
+def _suivant(request, defaut):
+    """Page où revenir après une action : le champ « suivant » du formulaire s'il désigne une page du produit
+    (la vue de lecture renvoie ses formulaires vers elle-même), sinon la page par défaut."""
+    suivant = request.POST.get("suivant") or request.GET.get("suivant") or ""
+    if suivant and url_has_allowed_host_and_scheme(
+        suivant, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return suivant
+    return defaut
 
 
 def _erreur(request, exc):
@@ -165,6 +192,7 @@ class SyntheseDetailView(DetailView):
             transitions=transitions[:50],
             can_consolidate=synthese.can_consolidate(user),
             can_generate=synthese.can_generate(user),
+            **(_confirmations_note(synthese) if synthese.can_consolidate(user) else {}),
             **contexte,
             **kwargs,
         )
@@ -203,7 +231,7 @@ def _generation_contexte(synthese):
 
 class SyntheseVueEnsembleView(FormView):
     form_class = forms.VueEnsembleForm
-    template_name = "syntheses/formulaire.html"
+    template_name = "syntheses/vue_ensemble.html"
 
     def dispatch(self, request, *args, **kwargs):
         self.synthese = _synthese(request.user, kwargs["pk"])
@@ -236,15 +264,17 @@ class SyntheseVueEnsembleView(FormView):
             form.add_error(None, exc)
             return self.form_invalid(form)
         messages.success(self.request, "Vue d’ensemble régionale enregistrée.")
-        return redirect("syntheses:synthese", pk=self.synthese.pk)
+        return redirect(_suivant(self.request, reverse("syntheses:synthese", args=[self.synthese.pk])))
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
             title="Vue d’ensemble régionale",
             breadcrumb=_fil(self.request.user, self.synthese.campagne, self.synthese),
             intro=f"{self.synthese.region.nom} — {self.synthese.campagne.nom}",
-            questions=self.synthese.campagne.questions_list,
-            annuler_url=reverse("syntheses:synthese", args=[self.synthese.pk]),
+            synthese=self.synthese,
+            chiffres=synthese_chiffres(self.synthese),
+            suivant=_suivant(self.request, ""),
+            annuler_url=_suivant(self.request, reverse("syntheses:synthese", args=[self.synthese.pk])),
             **kwargs,
         )
 
@@ -296,10 +326,13 @@ class SyntheseTransitionView(FormView):
             _erreur(self.request, exc)
         else:
             messages.success(self.request, self.succes)
-        return redirect("syntheses:synthese", pk=self.synthese.pk)
+        return redirect(_suivant(self.request, reverse("syntheses:synthese", args=[self.synthese.pk])))
 
     def get_context_data(self, **kwargs):
         synthese = self.synthese
+        if self.kwargs["action"] == "valider":
+            # Valider reste possible : la marque « acceptée » aide la région, elle ne bloque pas la note.
+            kwargs["avertissement"] = _non_acceptees(synthese)
         return super().get_context_data(
             title=f"{self.titre} — {synthese.region.nom}",
             breadcrumb=_fil(self.request.user, synthese.campagne, synthese),
@@ -307,9 +340,126 @@ class SyntheseTransitionView(FormView):
             f"{synthese.get_etat_display().lower()}.",
             consequence=self.consequence,
             bouton=self.titre,
-            annuler_url=reverse("syntheses:synthese", args=[synthese.pk]),
+            annuler_url=_suivant(self.request, reverse("syntheses:synthese", args=[synthese.pk])),
+            suivant=_suivant(self.request, ""),
             **kwargs,
         )
+
+
+def _confirmations_note(synthese):
+    """Titre et conséquence de chaque action sur la note (fenêtres de confirmation des pages de la note)."""
+    return {
+        "confirmations": {
+            action: (titre, consequence)
+            for action, (_, _, _, titre, consequence) in SyntheseTransitionView.actions.items()
+        },
+        "avertissement_validation": _non_acceptees(synthese) if synthese.etat == "en_redaction" else "",
+    }
+
+
+def _non_acceptees(synthese):
+    """Les sections soumises que la région n'a pas marquées « acceptée » dans la vue de lecture."""
+    noms = list(
+        synthese.sections.filter(etat=EtatSection.SOUMISE, dispensee=False)
+        .exclude(lecture=LectureSection.ACCEPTEE)
+        .order_by("departement__code")
+        .values_list("departement__nom", flat=True)
+    )
+    if not noms:
+        return ""
+    n = len(noms)
+    return (
+        f"{compte(n, 'section')} {pluriel(n, 'soumise')} pas encore {pluriel(n, 'marquée')} « acceptée » dans "
+        f"la lecture de la note : {', '.join(noms)}."
+    )
+
+
+class SyntheseLectureView(DetailView):
+    """Toute la note sur une page, pour la région : la vue d'ensemble à côté des chiffres de la région, puis
+    chaque section avec son état, ses communes en difficulté, ses chiffres, la marque « lue / acceptée » et un
+    commentaire. Le national la lit sans les formulaires."""
+
+    template_name = "syntheses/synthese_lecture.html"
+    context_object_name = "synthese"
+
+    def get_object(self, queryset=None):
+        synthese = _synthese(self.request.user, self.kwargs["pk"])
+        if not synthese.can_generate(self.request.user):
+            raise PermissionDenied("La lecture de toute la note est réservée à la région et au national.")
+        return synthese
+
+    def get_context_data(self, **kwargs):
+        user, synthese = self.request.user, self.object
+        chiffres = synthese_chiffres(synthese)
+        commentaires = dict(
+            Commentaire.objects.for_user(user)
+            .filter(section__synthese=synthese)
+            .values_list("section_id")
+            .annotate(n=Count("pk"))
+        )
+        modifiable = synthese.can_consolidate(user) and synthese.is_modifiable
+        parties = parties_note(chiffres)
+        for partie in parties:
+            section = partie["section"]
+            partie["commentaires_count"] = commentaires.get(section.pk, 0)
+            partie["peut_marquer"] = (
+                modifiable and section.etat == EtatSection.SOUMISE and not section.dispensee
+            )
+        acceptees = sum(1 for p in parties if p["section"].lecture == LectureSection.ACCEPTEE)
+        lecture_url = reverse("syntheses:lecture", args=[synthese.pk])
+        return super().get_context_data(
+            title=f"Lecture de la note — {synthese.region.nom}",
+            breadcrumb=_fil(user, synthese.campagne, synthese),
+            chiffres=chiffres,
+            parties=parties,
+            acceptees_count=acceptees,
+            can_consolidate=synthese.can_consolidate(user),
+            modifiable=modifiable,
+            vue_ensemble_form=forms.VueEnsembleForm(instance=synthese) if modifiable else None,
+            lecture_form=forms.LectureForm(),
+            lecture_url=lecture_url,
+            consequence_renvoi=CONSEQUENCES_SECTION["renvoyer"],
+            **(_confirmations_note(synthese) if synthese.can_consolidate(user) else {}),
+            **kwargs,
+        )
+
+
+class SectionLectureView(FormView):
+    """La marque « lue / acceptée » d'une section, posée depuis la vue de lecture (POST) ; on revient à la
+    section dans la vue de lecture."""
+
+    form_class = forms.LectureForm
+    http_method_names = ["post"]
+
+    def dispatch(self, request, *args, **kwargs):
+        self.section = _section(request.user, kwargs["pk"])
+        if not self.section.synthese.can_consolidate(request.user):
+            raise PermissionDenied("Seuls les agents de la région marquent la lecture d’une section.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def _retour(self):
+        lecture = reverse("syntheses:lecture", args=[self.section.synthese_id])
+        return redirect(f"{lecture}#section-{self.section.departement_id}")
+
+    def form_valid(self, form):
+        try:
+            services.section_lecture_marquer(
+                section=self.section, user=self.request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            _erreur(self.request, exc)
+        else:
+            libelle = (
+                "acceptée pour la note" if form.cleaned_data["lecture"] == LectureSection.ACCEPTEE else "lue"
+            )
+            messages.success(self.request, f"Section {self.section.departement.nom} marquée comme {libelle}.")
+        return self._retour()
+
+    def form_invalid(self, form):
+        for erreurs in form.errors.values():
+            for erreur in erreurs:
+                messages.error(self.request, f"{self.section.departement.nom} : {erreur}")
+        return self._retour()
 
 
 # --- Sections départementales ----------------------------------------------------------------------
@@ -366,6 +516,7 @@ class SectionDetailView(DetailView):
             can_consolidate=synthese.can_consolidate(user) and synthese.is_modifiable,
             echeance_depassee=synthese.campagne.date_echeance < timezone.localdate(),
             transitions=section.transitions.select_related("user", "section__departement")[:30],
+            consequences=CONSEQUENCES_SECTION,
             **kwargs,
         )
 
@@ -531,7 +682,7 @@ class SectionTransitionView(FormView):
             _erreur(self.request, exc)
         else:
             messages.success(self.request, self.succes)
-        return redirect("syntheses:section", pk=self.section.pk)
+        return redirect(_suivant(self.request, reverse("syntheses:section", args=[self.section.pk])))
 
     def get_context_data(self, **kwargs):
         synthese = self.section.synthese
@@ -543,7 +694,8 @@ class SectionTransitionView(FormView):
             f"{self.section.etat_affiche.lower()}.",
             consequence=CONSEQUENCES_SECTION.get(self.kwargs["action"], ""),
             bouton=self.titre,
-            annuler_url=reverse("syntheses:section", args=[self.section.pk]),
+            annuler_url=_suivant(self.request, reverse("syntheses:section", args=[self.section.pk])),
+            suivant=_suivant(self.request, ""),
             **kwargs,
         )
 

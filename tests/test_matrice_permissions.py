@@ -370,6 +370,14 @@ def generation_pdf(get, post):
     return attendu
 
 
+def lecture_note(role, territoire, methode):
+    """Toute la note sur une page : la région (sa note) et le national ; le département → 403 / 404 ; la page
+    ne reçoit pas de POST (chaque formulaire a son adresse)."""
+    if methode == "POST" and role != "anonyme":
+        return {405}
+    return generation_pdf({200}, set())(role, territoire, methode)
+
+
 def json_generation(role, territoire, methode):
     if role == "anonyme":
         return {302}
@@ -406,6 +414,7 @@ MATRICE_SYNTHESES = {
     "syntheses:lot_etat": (lambda o, t: {"pk": o[t]["lot"].pk}, lot({200}, {405})),
     "syntheses:lot_zip": (lambda o, t: {"pk": o[t]["lot"].pk}, lot({200}, {405})),
     "syntheses:synthese": (note, lecture_territoriale()),
+    "syntheses:lecture": (note, lecture_note),
     "syntheses:vue_ensemble": (note, consolidation({200}, {200})),
     "syntheses:synthese_transition": (
         lambda o, t: {**note(o, t), "action": "valider"},
@@ -416,6 +425,7 @@ MATRICE_SYNTHESES = {
     "syntheses:generation_relancer": (lambda o, t: {"pk": o[t]["generation"].pk}, relance),
     "syntheses:version": (lambda o, t: {"pk": o[t]["version"].pk}, telechargement),
     "syntheses:section": (section, lecture_territoriale()),
+    "syntheses:section_lecture": (section, consolidation({405}, {302})),
     "syntheses:section_rediger": (section, redaction({200}, {200})),
     "syntheses:section_risques": (section, redaction({200}, {302})),
     "syntheses:section_transition": (
