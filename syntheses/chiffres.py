@@ -13,7 +13,7 @@ from django.utils import timezone
 from communes.constants import AxeFondsVert, Dispositif, Phase, StatutAction
 from communes.querysets import raisons_suggestion
 from pvd.formats import trier_alphabetique
-from syntheses.models import CommuneRisque, SectionDepartementale
+from syntheses.models import CommuneRisque, SectionDepartementale, Synthese
 from tableau.indicateurs import Chiffres as Indicateurs
 from tableau.indicateurs import chiffres_calculer, chiffres_cles, euros
 from territoires.models import Commune, alphabetique
@@ -421,3 +421,63 @@ def evolution(synthese, actuel):
         else precedente.nom,
         titre_apres=synthese.campagne.nom,
     )
+
+
+@dataclass
+class EvolutionCampagne:
+    """Pour le national : l'évolution de chaque chiffre, par région et par département, depuis les notes
+    transmises à la campagne précédente. regions : [(nom de la région, Comparaison)]."""
+
+    precedente: object
+    libelles: list
+    regions: list
+
+
+def evolution_campagne(campagne):
+    """Chaque région dont la note de la campagne précédente est transmise (chiffres figés) : ses chiffres d'alors
+    et ceux de cette campagne (figés si la note est transmise, sinon calculés maintenant), par département.
+    None sans campagne précédente ou sans note transmise à comparer. Nombre de requêtes fixe."""
+    from tableau.indicateurs import DEFINITIONS
+
+    precedente = campagne_precedente(campagne)
+    if precedente is None:
+        return None
+    anciennes = dict(
+        Synthese.objects.filter(campagne=precedente, instantane__isnull=False).values_list(
+            "region_id", "instantane"
+        )
+    )
+    if not anciennes:
+        return None
+    notes = list(
+        Synthese.objects.filter(campagne=campagne, region_id__in=anciennes)
+        .select_related("region")
+        .order_by(alphabetique("region__nom"))
+    )
+    noms, codes = {}, {}
+    for synthese_id, code, nom in SectionDepartementale.objects.filter(
+        synthese__in=[n.pk for n in notes]
+    ).values_list("synthese_id", "departement_id", "departement__nom"):
+        noms[code] = f"{code} {nom}"
+        codes.setdefault(synthese_id, []).append(code)
+    a_calculer = [code for n in notes if not n.instantane for code in codes.get(n.pk, [])]
+    calcules = chiffres_calculer(a_calculer) if a_calculer else {}
+    aujourd_hui = timezone.localdate()
+    regions = []
+    for note in notes:
+        actuel = note.instantane or instantane(
+            {code: calcules[code] for code in codes.get(note.pk, [])}, calcule_le=aujourd_hui
+        )
+        regions.append(
+            (
+                note.region.nom,
+                comparer(
+                    anciennes[note.region_id],
+                    actuel,
+                    noms=noms,
+                    titre_avant=precedente.nom,
+                    titre_apres=campagne.nom,
+                ),
+            )
+        )
+    return EvolutionCampagne(precedente, [DEFINITIONS[code].libelle for code in CODES_COMPARES], regions)

@@ -23,6 +23,7 @@ from syntheses import forms, services
 from syntheses.chiffres import (
     comparer,
     evolution,
+    evolution_campagne,
     noms_departements,
     parties_note,
     raisons_suggestion,
@@ -142,6 +143,7 @@ class CampagneDetailView(SingleTableMixin, DetailView):
         if user.sees_everything:
             lot = Lot.objects.filter(campagne=self.object).first()
             contexte["lot"] = lot
+            contexte["evolution"] = evolution_campagne(self.object)
         else:
             # Département et région : leur note, directement.
             contexte["ma_synthese"] = (

@@ -20,8 +20,8 @@ from syntheses.services import (
 )
 from territoires.models import Departement
 from tests.syntheses_outils import campagne
-from tests.test_syntheses_workflow import agent, rediger, soumettre_complet
 from tests.test_syntheses_vues import _requetes
+from tests.test_syntheses_workflow import agent, rediger, soumettre_complet
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +144,9 @@ def test_marquer_depuis_la_page_puis_revenir_a_la_section(client, note, user_reg
     page = client.get(reponse.url)
     assert "marquée comme acceptée pour la note." in page.content.decode()
     # Sans choix : un message en français, rien d'enregistré.
-    reponse = client.post(reverse("syntheses:section_lecture", args=[s.pk]), {"commentaire": "x"}, follow=True)
+    reponse = client.post(
+        reverse("syntheses:section_lecture", args=[s.pk]), {"commentaire": "x"}, follow=True
+    )
     assert "Choisissez « lue » ou « acceptée pour la note »." in reponse.content.decode()
     assert not Commentaire.objects.filter(section=s).exists()
 
@@ -169,7 +171,9 @@ def test_valider_signale_les_sections_soumises_non_acceptees(client, note, user_
     assert synthese_valider(synthese=_section(note, "22").synthese, user=user_regional).etat == "validee"
 
 
-def test_chaque_action_a_sa_fenetre_et_sa_page_de_confirmation(client, note, user_regional, user_departemental):
+def test_chaque_action_a_sa_fenetre_et_sa_page_de_confirmation(
+    client, note, user_regional, user_departemental
+):
     """Avec JavaScript, la fenêtre modale de la page ; sans, le lien mène à la page de confirmation : les deux
     envoient le même formulaire à la même adresse."""
     s35 = rediger(_section(note, "35"), user_departemental)

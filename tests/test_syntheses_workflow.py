@@ -22,7 +22,7 @@ from syntheses.services import (
     synthese_valider,
     synthese_vue_ensemble_enregistrer,
 )
-from territoires.models import Commune, Region
+from territoires.models import Commune, Departement, Region
 from tests.syntheses_outils import campagne
 
 pytestmark = pytest.mark.django_db
@@ -385,3 +385,45 @@ def test_la_page_de_la_note_montre_les_chiffres_figes_et_l_evolution(
                 b[cle]["valeur"],
                 b[cle]["valeur"] - a[cle]["valeur"],
             )
+
+
+def test_la_page_nationale_de_la_campagne_montre_l_evolution_par_departement(
+    note, client, user_regional, user_national, django_capture_on_commit_callbacks, monkeypatch
+):
+    """Page de la campagne (national) : chaque chiffre de chaque département des régions dont la note précédente
+    est transmise, et son écart, différence des deux instantanés ; rien pour les autres régions."""
+    import datetime
+
+    from syntheses.services import instantane_calculer
+
+    monkeypatch.setattr("syntheses.services._remettre", lambda generations: None)
+    ancienne, _ = _transmettre(note, user_regional, django_capture_on_commit_callbacks)
+    client.force_login(user_national)
+    assert client.get(reverse("syntheses:campagne", args=[ancienne.campagne_id])).context["evolution"] is None
+    # Entre les deux campagnes : un chef de projet en poste dans trois territoires du 29 qui n'en avaient pas.
+    sans_chef = Territoire.objects.filter(departement_id="29", chef_de_projet__isnull=True)
+    for territoire in sans_chef.order_by("pk")[:3]:
+        ChefDeProjet.objects.create(territoire=territoire, statut=StatutChefDeProjet.EN_POSTE)
+    suivante = campagne(nom="Campagne suivante", user=user_national)
+    suivante.date_echeance = ancienne.campagne.date_echeance + datetime.timedelta(days=365)
+    suivante.save()
+    page = client.get(reverse("syntheses:campagne", args=[suivante.pk]))
+    evolution = page.context["evolution"]
+    assert [nom for nom, _ in evolution.regions] == ["Bretagne"]
+    avant = ancienne.instantane
+    apres = instantane_calculer(Synthese.objects.get(campagne=suivante, region="53"))
+    ((_, comparaison),) = evolution.regions
+    zones = [zone for zone, _ in comparaison.lignes]
+    assert zones == [
+        f"{d.code} {d.nom}" for d in Departement.objects.filter(region="53").order_by("code")
+    ] + ["Région"]
+    for zone, chiffres in comparaison.lignes:
+        a = avant["region"] if zone == "Région" else avant["departements"][zone.split(" ")[0]]
+        b = apres["region"] if zone == "Région" else apres["departements"][zone.split(" ")[0]]
+        assert [(v_avant, v_apres, ecart) for _, v_avant, v_apres, ecart in chiffres] == [
+            (a[cle]["valeur"], b[cle]["valeur"], b[cle]["valeur"] - a[cle]["valeur"])
+            for cle in CODES_COMPARES
+        ]
+    ligne_29 = dict(comparaison.lignes)[next(z for z in zones if z.startswith("29 "))]
+    assert dict((libelle, ecart) for libelle, _, _, ecart in ligne_29)["Chefs de projet en poste"] == 3
+    assert 'id="evolution-campagne"' in page.content.decode()
