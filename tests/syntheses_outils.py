@@ -6,6 +6,7 @@ import subprocess
 from decimal import Decimal
 
 from django.utils import timezone
+from PIL import Image
 
 from communes.constants import StatutAction, StatutChefDeProjet, TypeConvention
 from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Territoire
@@ -112,3 +113,89 @@ def partie(texte, titre):
             retenues.append(page)
     assert retenues, f"aucune page de la partie {titre!r}"
     return "\n".join(retenues)
+
+
+def remplissage_des_pages(contenu, tmp_path):
+    """Pour chaque page du PDF : (part de la zone de texte occupée, de 0 à 1 ; la page commence-t-elle un
+    chapitre ?). La part se lit sur l'image de la page (pdftoppm) : de la marge du haut à la dernière ligne non
+    blanche au-dessus de la marge du bas (le pied de page n'y compte pas). Les chapitres sont les entrées de
+    premier niveau des signets du PDF (titres h2)."""
+    import pypdf
+
+    chemin = tmp_path / "remplissage.pdf"
+    chemin.write_bytes(contenu)
+    lecteur = pypdf.PdfReader(str(chemin))
+    chapitres = {
+        lecteur.get_destination_page_number(entree)
+        for entree in lecteur.outline
+        if not isinstance(entree, list)
+    }
+    subprocess.run(["pdftoppm", "-r", "24", "-gray", str(chemin), str(tmp_path / "p")], check=True)
+    resultat = []
+    for numero, image_chemin in enumerate(sorted(tmp_path.glob("p-*.pgm"))):
+        image = Image.open(image_chemin)
+        largeur, hauteur = image.size
+        paysage = largeur > hauteur
+        # Marges de la feuille d'impression (note-impression.css) : 20 / 22 mm en portrait, 18 mm en paysage.
+        haut_mm, bas_mm, page_mm = (18, 18, 210) if paysage else (20, 22, 297)
+        haut, bas = round(hauteur * haut_mm / page_mm), round(hauteur * (page_mm - bas_mm) / page_mm)
+        pixels = image.load()
+        derniere = haut
+        for y in range(bas - 1, haut, -1):
+            if any(pixels[x, y] < 200 for x in range(largeur)):
+                derniere = y
+                break
+        resultat.append(((derniere - haut) / (bas - haut), numero in chapitres))
+    return resultat
+
+
+PARAGRAPHE = (
+    "Les communes du département avancent à des rythmes inégaux : les conventions-cadres se signent, les "
+    "chefs de projet se stabilisent et les premières opérations du fonds vert sont engagées, mais plusieurs "
+    "territoires attendent encore l’ingénierie nécessaire pour passer à la phase opérationnelle."
+)
+
+
+def note_complete(note):
+    """La note la plus lourde : suivi varié de toutes les communes PVD de la région, chaque section rédigée
+    (trois paragraphes par rubrique) et soumise, chaque commune signalée par le suivi retenue avec sa
+    justification, vue d'ensemble rédigée."""
+    from communes.querysets import raisons_suggestion
+    from syntheses.constants import EtatSection
+    from syntheses.models import CommuneRisque, SectionDepartementale
+    from territoires.models import Commune
+
+    communes = Commune.objects.pvd().filter(departement__region=note.region_id)
+    peupler(list(communes.values_list("code_insee", flat=True)))
+    maintenant = timezone.now()
+    texte = "\n\n".join([PARAGRAPHE] * 3)
+    for section in SectionDepartementale.objects.filter(synthese=note):
+        section.dynamique = section.leviers = section.difficultes = texte
+        section.texte_libre = PARAGRAPHE
+        section.etat, section.soumise_le, section.risques_confirmes_le = (
+            EtatSection.SOUMISE,
+            maintenant,
+            maintenant,
+        )
+        section.save()
+        CommuneRisque.objects.bulk_create(
+            CommuneRisque(
+                section=section,
+                commune=commune,
+                is_suggere=commune.is_risque_suggere,
+                justification="Situation examinée avec la commune et l’EPCI : "
+                + (" ; ".join(raisons_suggestion(commune)) or "décision du département")
+                + ". Un point d’étape est prévu avec le sous-préfet.",
+            )
+            for commune in communes.filter(departement=section.departement_id)
+            .with_suivi()
+            .filter(is_risque=True)
+        )
+    note.vue_ensemble = "\n\n".join([PARAGRAPHE] * 4)
+    note.lieu, note.signataire_titre, note.signataire_nom = (
+        "Rennes",
+        "Le préfet de la région Bretagne",
+        "A. B.",
+    )
+    note.save()
+    return note

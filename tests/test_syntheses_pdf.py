@@ -486,3 +486,23 @@ def test_la_lettre_porte_destinataire_reference_lieu_et_signataire(note, user_re
         "Prénom Nom",
     ):
         assert attendu in lettre, attendu
+
+
+@pytest.mark.parametrize("complete", [False, True], ids=["donnees-officielles", "note-complete"])
+def test_aucune_page_a_moins_d_un_tiers_remplie_sauf_avant_un_chapitre(note, complete, tmp_path):
+    """Règle de mise en page : une page remplie à moins d'un tiers n'est permise que juste avant un nouveau
+    chapitre (ou en fin de document). Note sur les seules données officielles, et note la plus lourde."""
+    from tests.syntheses_outils import note_complete, remplissage_des_pages
+
+    if complete:
+        note_complete(note)
+    contenu, pages_count = pdf_rendre(note_html(synthese=note))
+    pages = remplissage_des_pages(contenu, tmp_path)
+    assert len(pages) == pages_count
+    assert sum(chapitre for _, chapitre in pages) >= 4  # au moins la région et ses départements
+    trop_vides = [
+        (numero + 1, round(part, 2))
+        for numero, (part, _) in enumerate(pages[:-1])
+        if part < 1 / 3 and not pages[numero + 1][1]
+    ]
+    assert not trop_vides, f"pages remplies à moins d'un tiers, hors fin de chapitre : {trop_vides}"
