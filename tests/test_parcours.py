@@ -46,6 +46,28 @@ class Parcours:
             (CAPTURES / f"{fichier}.txt").write_text(rapport(mineures, contexte), encoding="utf-8")
 
 
+class CapturesSeules(Parcours):
+    """Parcours d'un navigateur sans JavaScript : captures des pages, sans le contrôle axe-core."""
+
+    def etape(self, page, libelle):
+        self.numero += 1
+        fichier = f"{self.nom}-{self.numero:02d}-" + re.sub(r"[^a-z0-9]+", "-", libelle.lower()).strip("-")
+        page.screenshot(path=CAPTURES / f"{fichier}.png", full_page=True)
+
+
+def modale_ouverte(page, nom):
+    """La fenêtre modale DSFR `nom`, une fois ouverte (fin de son animation d'ouverture)."""
+    modale = page.get_by_role("dialog", name=nom)
+    expect(modale).to_be_visible()
+    modale.evaluate(
+        "el => Promise.all(el.getAnimations({subtree: true}).map(a => a.finished)).then(() => true)"
+    )
+    page.wait_for_function(
+        "id => getComputedStyle(document.getElementById(id)).opacity === '1'", arg=modale.get_attribute("id")
+    )
+    return modale
+
+
 def se_connecter(page, serveur, username, password, parcours):
     page.goto(f"{serveur}/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Connexion")
@@ -260,34 +282,60 @@ def test_parcours_regional(
         )
     parcours.etape(page, "note")
 
-    # Relecture d'une section, acceptée telle quelle.
-    sections.get_by_role("link", name="Finistère (29)").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Finistère (29)")
-    expect(page.locator("#texte")).to_contain_text(
-        "Le fonds vert et l’ingénierie des chefs de projet. (Finistère)"
-    )
-    parcours.etape(page, "section finistere")
-    page.go_back()
+    # Toute la note sur une page : chaque section, son état, ses chiffres ; les chiffres de la région à côté de
+    # la vue d'ensemble.
+    page.get_by_role("link", name="Lire toute la note sur une page").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lecture de la note — Bretagne")
+    for code, nom in (
+        ("22", "Côtes-d'Armor"),
+        ("29", "Finistère"),
+        ("35", "Ille-et-Vilaine"),
+        ("56", "Morbihan"),
+    ):
+        article = page.locator(f"#section-{code}")
+        expect(article.get_by_role("heading", level=2)).to_have_text(f"{nom} ({code})")
+        expect(article).to_contain_text(TEXTES["leviers"])
+        expect(article).to_contain_text("À lire")
+    expect(page.get_by_role("complementary", name="Chiffres de la région")).to_contain_text("Communes PVD")
+    parcours.etape(page, "lecture de toute la note")
 
-    # Renvoi de la section d'Ille-et-Vilaine avec un commentaire.
-    sections.get_by_role("link", name="Ille-et-Vilaine (35)").click()
-    parcours.etape(page, "section ille-et-vilaine")
-    page.get_by_role("link", name="Renvoyer au département").click()
-    parcours.etape(page, "formulaire renvoi")
+    # Deux sections acceptées (l'une avec un commentaire pour le département).
+    for code, commentaire_lecture in (("22", ""), ("29", "Merci : le point sur le CRTE est très utile.")):
+        article = page.locator(f"#section-{code}")
+        article.locator("label", has_text="Acceptée pour la note").click()
+        if commentaire_lecture:
+            article.get_by_role("textbox", name=re.compile("^Commentaire pour le département")).fill(
+                commentaire_lecture
+            )
+        article.get_by_role("button", name=re.compile("^Enregistrer la lecture")).click()
+        expect(page.get_by_role("status").filter(has_text="marquée comme acceptée")).to_be_visible()
+        expect(page.locator(f"#section-{code}")).to_contain_text("Acceptée")
+    expect(page.locator("#section-29")).to_contain_text("1 commentaire")
+    parcours.etape(page, "deux sections acceptees")
+
+    # Renvoi de la section d'Ille-et-Vilaine : la confirmation s'ouvre dans une fenêtre modale DSFR.
+    article = page.locator("#section-35")
+    article.get_by_role("link", name="Renvoyer au département").click()
+    modale = modale_ouverte(page, "Renvoyer la section Ille-et-Vilaine au département")
+    expect(modale).to_contain_text("devra la soumettre à nouveau")
+    parcours.etape(page, "fenetre de renvoi")
     commentaire = "Précisez les leviers mobilisés pour le recrutement des chefs de projet."
-    page.get_by_label("Commentaire pour le département").fill(commentaire)
-    page.get_by_role("button", name=re.compile("^Renvoyer")).click()
-    expect(page.get_by_text("Renvoyée par la région").first).to_be_visible()
+    modale.get_by_role("textbox", name="Ce que le département doit reprendre").fill(commentaire)
+    modale.get_by_role("button", name="Renvoyer au département").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lecture de la note — Bretagne")
+    expect(page.locator("#section-35")).to_contain_text("Renvoyée au département")
     parcours.etape(page, "section renvoyee")
 
-    # Le département la reprend et la soumet de nouveau (second navigateur, son propre compte).
-    contexte_dep = navigateur.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+    # Le département la reprend et la soumet de nouveau : second navigateur, son propre compte, sans
+    # JavaScript (la confirmation est alors une page).
+    contexte_dep = navigateur.new_context(
+        locale="fr-FR", viewport={"width": 1280, "height": 900}, java_script_enabled=False
+    )
     try:
         dep = contexte_dep.new_page()
         dep.set_default_timeout(15000)
-        csp = []
-        dep.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None)
-        parcours_dep = Parcours("regional-departement")
+        # Sans JavaScript, pas de contrôle axe-core (il s'exécute dans la page) : des captures seulement.
+        parcours_dep = CapturesSeules("regional-departement")
         se_connecter(dep, serveur, "demo-departement", demo_password, parcours_dep)
         dep.get_by_role("navigation", name="Menu principal").get_by_role(
             "link", name="Notes de synthèse"
@@ -306,54 +354,60 @@ def test_parcours_regional(
             TEXTES["leviers"] + " Un appui de la DDTM au recrutement a permis de pourvoir deux postes."
         )
         dep.get_by_role("button", name="Enregistrer").click()
-        # Soumettre : une page de confirmation dit ce que l'action change, puis le bouton la confirme.
+        # Sans JavaScript, le bouton mène à la page de confirmation, qui dit ce que l'action change.
         dep.get_by_role("link", name="Soumettre la section à la région").click()
+        expect(dep.get_by_role("heading", level=1)).to_contain_text("Soumettre la section à la région")
         expect(dep.get_by_text("ne se modifie plus").first).to_be_visible()
         parcours_dep.etape(dep, "confirmation de la soumission")
         dep.get_by_role("button", name="Soumettre la section à la région").click()
         expect(dep.get_by_text("Soumise à la région").first).to_be_visible()
         parcours_dep.etape(dep, "section soumise")
-        assert not csp, f"violations de la Content-Security-Policy : {csp}"
     finally:
         contexte_dep.close()
 
-    # La région rédige la vue d'ensemble et valide la note.
-    page.reload()  # la section, à jour
-    expect(page.get_by_text("Soumise à la région").first).to_be_visible()
-    page.get_by_role("navigation", name="vous êtes ici :").get_by_role("link", name="Bretagne").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Note de synthèse — Bretagne")
-    page.get_by_role("link", name="Rédiger la vue d’ensemble").click()
-    parcours.etape(page, "formulaire vue d'ensemble")
+    # La région relit la section soumise à nouveau, rédige la vue d'ensemble à côté des chiffres de la
+    # région, puis valide et transmet (chaque fois confirmé dans une fenêtre modale).
+    page.reload()
+    expect(page.locator("#section-35")).to_contain_text("Un appui de la DDTM au recrutement")
+    expect(page.locator("#section-35")).to_contain_text("À lire")
     page.get_by_role("textbox", name=re.compile("^Vue d’ensemble")).fill(
         "La Bretagne avance : la moitié des communes sont en phase opérationnelle."
     )
-    page.get_by_role("button", name="Enregistrer").click()
+    page.get_by_role("textbox", name="Lieu de signature").fill("Rennes")
+    page.get_by_role("textbox", name="Titre du signataire").fill("Le préfet de la région Bretagne")
+    page.get_by_role("textbox", name="Nom du signataire").fill("Philippe Gustin")
+    page.get_by_role("button", name="Enregistrer la vue d’ensemble").click()
+    expect(page.get_by_role("status").filter(has_text="Vue d’ensemble régionale enregistrée")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lecture de la note — Bretagne")
     page.get_by_role("link", name="Valider la note").click()
-    parcours.etape(page, "confirmation de la validation")
-    page.get_by_role("button", name="Valider la note").click()
-    expect(page.get_by_text("Validée par la région").first).to_be_visible()
-    parcours.etape(page, "note validee")
+    modale = modale_ouverte(page, "Valider la note")
+    expect(modale).to_contain_text("2 sections soumises pas encore marquées « acceptée »")
+    parcours.etape(page, "fenetre de validation")
+    modale.get_by_role("button", name="Valider la note").click()
+    expect(page.get_by_role("status").filter(has_text="Note validée")).to_be_visible()
+    page.get_by_role("link", name="Transmettre au ministère").click()
+    modale = modale_ouverte(page, "Transmettre la note au ministère")
+    expect(modale).to_contain_text("La transmission est définitive")
+    parcours.etape(page, "fenetre de transmission")
+    modale.get_by_role("button", name="Transmettre au ministère").click()
+    expect(page.get_by_role("status").filter(has_text="Note transmise au ministère")).to_be_visible()
 
-    # Le PDF : demandé, suivi, téléchargé.
-    page.get_by_role("button", name="Générer le PDF").click()
-    etat = page.locator("[data-generation-champ=etat_label]")
-    expect(etat).to_have_text(re.compile("En file d’attente|En cours|Terminée"))
-    expect(
-        page.get_by_role("progressbar", name="Progression").or_(etat.filter(has_text="Terminée"))
-    ).to_be_visible()
-    parcours.etape(page, "generation en cours")
+    # Le PDF définitif, produit par le worker dès la transmission, se télécharge depuis la page de la note.
+    page.get_by_role("link", name="page de la note (PDF, historique)").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Note de synthèse — Bretagne")
     lien = page.get_by_role("link", name=re.compile(r"^Télécharger le PDF"))
     lien.wait_for(timeout=120_000)
-    expect(page.locator("#pdf").get_by_text("Terminée")).to_be_visible()
-    parcours.etape(page, "pdf pret")
+    parcours.etape(page, "note transmise et pdf definitif")
     with page.expect_download() as telechargement:
         lien.click()
     contenu = Path(telechargement.value.path()).read_bytes()
     assert contenu[:5] == b"%PDF-"
     texte = pdftotext(contenu, tmp_path)
-    assert "Bretagne" in texte
+    assert "Transmise au ministère" in texte
+    assert "Document de travail" not in texte and "DOCUMENT DE TRAVAIL" not in texte
     assert "Ille-et-Vilaine (35)" in texte and "Finistère (29)" in texte
     assert "Un appui de la DDTM au recrutement" in texte
+    assert "Philippe Gustin" in texte and "Rennes, le" in " ".join(texte.split())
 
 
 # --- National : tableau de bord, descente, exports -------------------------------------------------
