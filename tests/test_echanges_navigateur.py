@@ -69,8 +69,9 @@ def test_renvoi_notification_reponse_piece_jointe_resoumission(page, serveur, de
     page.wait_for_load_state()
     page.goto(section_url)
     page.get_by_role("link", name="Renvoyer au département").click()
-    page.get_by_label("Commentaire pour le département").fill("Précisez les leviers du fonds vert.")
-    page.get_by_role("button", name="Renvoyer la section au département").click()
+    modale = page.get_by_role("dialog", name="Renvoyer la section au département")
+    modale.get_by_label("Ce que le département doit reprendre").fill("Précisez les leviers du fonds vert.")
+    modale.get_by_role("button", name="Renvoyer au département").click()
     assert page.get_by_text("Section renvoyée au département.").is_visible()
 
     # Le département voit la cloche, ouvre la notification.
