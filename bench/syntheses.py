@@ -311,8 +311,8 @@ def lancer_worker():
 
 def mesurer(*, nom, note, campagne, nationale, worker, ici, par_worker, lots):
     """Générations de la note dans ce processus, par le worker, puis lots de toutes les régions."""
+    from syntheses.generation import generation_demander, lot_demander, synthese_generer
     from syntheses.models import Generation, Synthese, VersionPdf
-    from syntheses.services import generation_demander, lot_demander, synthese_generer
 
     base_vue = note.vue_ensemble
     passage = iter(range(1, 1000))
@@ -383,8 +383,8 @@ def main():
     from django.db.models import Count
 
     from comptes.models import User
+    from syntheses.generation import generation_demander
     from syntheses.models import Campagne, Synthese
-    from syntheses.services import generation_demander
     from territoires.models import Commune
 
     if "generer_suivi_demo" in get_commands():

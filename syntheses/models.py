@@ -20,6 +20,10 @@ from syntheses.constants import (
 )
 
 
+class TransitionInterdite(ValidationError):
+    """L'action n'est pas possible dans l'état actuel de la note ou de la section (message en français)."""
+
+
 class CampagneQuerySet(models.QuerySet):
     def for_user(self, user):
         """Les campagnes sont nationales : tout compte actif les voit (le contenu reste restreint)."""

@@ -5,7 +5,7 @@ from celery import shared_task
 from celery.signals import worker_init, worker_ready
 from django.utils import timezone
 
-from syntheses.services import generations_reprendre, synthese_generer
+from syntheses.generation import generations_reprendre, synthese_generer
 
 logger = logging.getLogger(__name__)
 

@@ -36,6 +36,7 @@ from syntheses.constants import (
     EtatSection,
     LectureSection,
 )
+from syntheses.generation import generation_demander, generation_relancer, lot_demander
 from syntheses.models import (
     Campagne,
     Generation,
@@ -716,7 +717,7 @@ class GenerationCreateView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
-        generation = services.generation_demander(synthese=self.synthese, user=self.request.user)
+        generation = generation_demander(synthese=self.synthese, user=self.request.user)
         if generation.etat == EtatGeneration.UNSENT:
             messages.warning(self.request, MESSAGE_BROKER_INDISPONIBLE)
         else:
@@ -763,7 +764,7 @@ class GenerationRelancerView(FormView):
 
     def form_valid(self, form):
         try:
-            relance = services.generation_relancer(generation=self.generation, user=self.request.user)
+            relance = generation_relancer(generation=self.generation, user=self.request.user)
         except ValidationError as exc:
             _erreur(self.request, exc)
         else:
@@ -809,7 +810,7 @@ class LotCreateView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def form_valid(self, form):
-        lot = services.lot_demander(campagne=self.campagne, user=self.request.user)
+        lot = lot_demander(campagne=self.campagne, user=self.request.user)
         if lot.generations.filter(etat=EtatGeneration.UNSENT).exists():
             messages.warning(self.request, MESSAGE_BROKER_INDISPONIBLE)
         return redirect("syntheses:lot", pk=lot.pk)

@@ -31,8 +31,8 @@ from django.test import Client
 from comptes.models import User
 from pvd.celery import app
 from syntheses.constants import MESSAGE_BROKER_INDISPONIBLE, EtatGeneration
+from syntheses.generation import PREFIXE_TEMPORAIRE, generation_demander
 from syntheses.models import Campagne, Generation, Lot, Synthese, VersionPdf
-from syntheses.services import PREFIXE_TEMPORAIRE, generation_demander
 from tests.conftest import BASE_DIR, process_env
 from tests.syntheses_outils import campagne, pdftotext
 

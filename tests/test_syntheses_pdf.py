@@ -15,15 +15,10 @@ from communes.constants import Phase, StatutAction
 from communes.models import Action, ChefDeProjet, Crte, Financement
 from syntheses.chiffres import synthese_chiffres
 from syntheses.constants import EtatGeneration
+from syntheses.generation import generation_demander, generation_relancer, synthese_generer
 from syntheses.models import Generation, Synthese, VersionPdf
 from syntheses.pdf import note_html, pdf_rendre
-from syntheses.services import (
-    generation_demander,
-    generation_relancer,
-    section_enregistrer,
-    section_risques_confirmer,
-    synthese_generer,
-)
+from syntheses.services import section_enregistrer, section_risques_confirmer
 from syntheses.tasks import synthese_generer_task
 from territoires.models import Commune
 from tests.donnees import pvd_par_departement

@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from syntheses.constants import EtatGeneration, EtatSection
+from syntheses.generation import generation_demander, synthese_generer
 from syntheses.models import Campagne, Generation, Lot, SectionDepartementale, Synthese, VersionPdf
-from syntheses.services import generation_demander, synthese_generer
 from tests.syntheses_outils import campagne
 
 pytestmark = pytest.mark.django_db
@@ -255,6 +255,6 @@ def test_liste_des_campagnes_et_lot_en_nombre_fixe_de_requetes(client, c, user_n
 
 
 def services_lot(c, user):
-    from syntheses.services import lot_demander
+    from syntheses.generation import lot_demander
 
     return lot_demander(campagne=c, user=user)

@@ -16,8 +16,8 @@ from django.conf import settings
 from comptes.models import User
 from pvd.celery import app
 from syntheses.constants import EtatGeneration
+from syntheses.generation import generation_demander, lot_demander
 from syntheses.models import Campagne, Generation, Lot, Synthese, VersionPdf
-from syntheses.services import generation_demander, lot_demander
 from tests.conftest import BASE_DIR, gunicorn, process_env
 from tests.syntheses_outils import campagne, pdftotext
 

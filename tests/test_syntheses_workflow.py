@@ -326,13 +326,14 @@ def _transmettre(note, user_regional, django_capture_on_commit_callbacks):
 def test_la_transmission_fige_la_note_et_produit_le_pdf_definitif(
     note, user_regional, django_capture_on_commit_callbacks, settings, tmp_path, monkeypatch
 ):
+    from syntheses.generation import synthese_generer
     from syntheses.models import Generation
     from syntheses.pdf import note_html, source_signature
-    from syntheses.services import instantane_calculer, synthese_generer
+    from syntheses.services import instantane_calculer
 
     settings.MEDIA_ROOT = tmp_path
     envoyes = []
-    monkeypatch.setattr("syntheses.services._remettre", lambda generations: envoyes.extend(generations))
+    monkeypatch.setattr("syntheses.generation._remettre", lambda generations: envoyes.extend(generations))
     note, rappels = _transmettre(note, user_regional, django_capture_on_commit_callbacks)
     # Le PDF définitif est demandé au worker à la transmission, depuis le document figé.
     assert len(rappels) >= 1 and len(envoyes) == 1
@@ -356,7 +357,7 @@ def test_la_page_de_la_note_montre_les_chiffres_figes_et_l_evolution(
 
     from syntheses.services import instantane_calculer
 
-    monkeypatch.setattr("syntheses.services._remettre", lambda generations: None)
+    monkeypatch.setattr("syntheses.generation._remettre", lambda generations: None)
     ancienne, _ = _transmettre(note, user_regional, django_capture_on_commit_callbacks)
     # Entre les deux campagnes, le suivi avance : deux chefs de projet en poste dans le 35.
     for territoire in Territoire.objects.filter(departement_id="35").order_by("pk")[:2]:
@@ -396,7 +397,7 @@ def test_la_page_nationale_de_la_campagne_montre_l_evolution_par_departement(
 
     from syntheses.services import instantane_calculer
 
-    monkeypatch.setattr("syntheses.services._remettre", lambda generations: None)
+    monkeypatch.setattr("syntheses.generation._remettre", lambda generations: None)
     ancienne, _ = _transmettre(note, user_regional, django_capture_on_commit_callbacks)
     client.force_login(user_national)
     assert client.get(reverse("syntheses:campagne", args=[ancienne.campagne_id])).context["evolution"] is None

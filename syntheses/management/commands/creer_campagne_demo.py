@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from syntheses.services import campagne_demo_creer
+from syntheses.demo import campagne_demo_creer
 
 
 class Command(BaseCommand):
