@@ -55,9 +55,6 @@ class ReunionClubQuerySet(models.QuerySet):
     def prevues(self, *, aujourd_hui=None):
         return self.filter(date__gt=aujourd_hui or timezone.localdate())
 
-    def de_l_annee(self, annee):
-        return self.filter(date__range=annee_bornes(annee))
-
     def with_details(self):
         """Département, région, auteurs et nombre de communes représentées, sans requête par ligne."""
         communes = ReunionClub.communes.through.objects.filter(reunionclub=OuterRef("pk"))

@@ -18,11 +18,6 @@ REQUEST_ID_VALIDE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 logger = logging.getLogger("pvd.requetes")
 
 
-def request_id_courant():
-    requete = _requete.get()
-    return getattr(requete, "request_id", None)
-
-
 def _utilisateur(requete):
     """Identifiant de l'utilisateur si la requête l'a déjà chargé (jamais de requête SQL ici)."""
     user = getattr(requete, "user", None)

@@ -10,6 +10,9 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 
+from clubs.constants import StatutRythme
+from clubs.models import ReunionClub
+from clubs.services import rythme_clubs
 from communes.constants import AxeFondsVert, Dispositif, Phase, StatutAction
 from communes.querysets import raisons_suggestion
 from pvd.formats import trier_alphabetique
@@ -218,15 +221,9 @@ def _risques_calcules(departement_ids):
 def chiffres_clubs(departements, annee):
     """Rythme des clubs départementaux PVD pour l'année de la campagne.
 
-    Renvoie None (« non disponible ») tant que l'application clubs n'expose pas son service de rythme ou
-    n'a aucune réunion enregistrée ; sinon {code département: {"reunions_count", "reunions_s1_count",
-    "statut", "statut_label"}} calculé en une requête par clubs.services.rythme_clubs()."""
-    try:
-        from clubs.constants import StatutRythme
-        from clubs.models import ReunionClub
-        from clubs.services import rythme_clubs
-    except ImportError:
-        return None
+    Renvoie None (« non disponible ») tant qu'aucune réunion de club n'est enregistrée ; sinon {code
+    département: {"reunions_count", "reunions_s1_count", "statut", "statut_label"}} calculé en une requête par
+    clubs.services.rythme_clubs()."""
     if not ReunionClub.objects.exists():
         return None
     resultat = {}

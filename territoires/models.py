@@ -27,13 +27,6 @@ class RegionQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(territory_q(user, region_path="code", departement_path="departements__code"))
 
-    def with_counts(self):
-        departements = Departement.objects.filter(region=OuterRef("pk"))
-        communes = Commune.objects.pvd().filter(departement__region=OuterRef("pk"))
-        return self.annotate(
-            departements_count=count_subquery(departements), communes_pvd_count=count_subquery(communes)
-        )
-
 
 class Region(models.Model):
     code = models.CharField("code INSEE", max_length=3, primary_key=True)
@@ -53,11 +46,6 @@ class Region(models.Model):
 class DepartementQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(territory_q(user, region_path="region_id", departement_path="code"))
-
-    def with_counts(self):
-        return self.annotate(
-            communes_pvd_count=count_subquery(Commune.objects.pvd().filter(departement=OuterRef("pk")))
-        )
 
 
 class Departement(models.Model):
