@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -383,43 +382,6 @@ def euros(centimes):
     return Decimal(centimes) / 100
 
 
-# Compiler les requêtes d'agrégat (SQL produit par l'ORM) coûte plus que de les exécuter pour un
-# département (35 ms contre 15 ms). Leur SQL ne dépend que de la date et du nombre de départements : chaque
-# processus le compile une fois avec des codes de substitution, qu'il remplace ensuite par les vrais codes.
-SUBSTITUT = "¤{}"
-_COMPILEES = {}
-
-
-def _compiler(nombre, today, alias):
-    cle = (alias, today, nombre)
-    if cle not in _COMPILEES:
-        if len(_COMPILEES) >= 64:
-            _COMPILEES.clear()
-        compilees = {}
-        requetes = requetes_agregats([SUBSTITUT.format(i) for i in range(nombre)], today=today)
-        for nom, requete in requetes.items():
-            compilateur = requete.query.get_compiler(alias)
-            sql, params = compilateur.as_sql()
-            compilees[nom] = (compilateur, sql, params)
-        _COMPILEES[cle] = compilees
-    return _COMPILEES[cle]
-
-
-def agregats_lire(codes, *, today):
-    """{nom: lignes} des requêtes d’agrégat, comme list(requete) pour chaque requête de
-    requetes_agregats(codes), sans recompiler leur SQL."""
-    codes = list(dict.fromkeys(codes))
-    alias = Commune.objects.db
-    substitution = {SUBSTITUT.format(i): code for i, code in enumerate(codes)}
-    lignes = {}
-    with connections[alias].cursor() as curseur:
-        for nom, (compilateur, sql, params) in _compiler(len(codes), today, alias).items():
-            curseur.execute(sql, [substitution.get(p, p) if isinstance(p, str) else p for p in params])
-            # Les convertisseurs de l'ORM (dates, décimaux, booléens selon la base), comme list(requete).
-            lignes[nom] = list(compilateur.results_iter(results=[curseur.fetchall()], tuple_expected=True))
-    return lignes
-
-
 def chiffres_calculer(codes, *, today=None):
     """{code département: Chiffres} pour les départements demandés : sept requêtes GROUP BY, quel que
     soit le nombre de départements et de communes ; Python n'additionne que les groupes renvoyés."""
@@ -428,7 +390,10 @@ def chiffres_calculer(codes, *, today=None):
     resultat = {code: Chiffres() for code in codes}
     if not codes:
         return resultat
-    lignes = agregats_lire(codes, today=today)
+    lignes = {
+        nom: list(requete)
+        for nom, requete in requetes_agregats(list(dict.fromkeys(codes)), today=today).items()
+    }
 
     for dep, phase, mois, nombre, *drapeaux in lignes["communes"]:
         c = resultat[dep]

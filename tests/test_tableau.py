@@ -19,7 +19,6 @@ from communes.constants import DecisionRisque, StatutAction, TypeConvention
 from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Ort, Territoire
 from tableau.indicateurs import (
     Chiffres,
-    agregats_lire,
     chiffres_calculer,
     chiffres_departements,
     requetes_agregats,
@@ -265,17 +264,6 @@ def test_les_cas_limites_sont_bien_couverts(suivi_bretagne):
     assert 0 < attendu["operationnelle"] < attendu["communes"]
     assert attendu["territoires"] == attendu["communes"] - 1  # deux communes, un seul territoire
     assert attendu["financements"][("fonds_vert", "1", "renovation_batiments")][0] >= 0
-
-
-@pytest.mark.parametrize("decalage", [0, -400])
-def test_le_sql_compile_une_fois_donne_les_lignes_de_l_orm(suivi_bretagne, decalage):
-    """Le SQL des agrégats est compilé une fois par date et nombre de départements, puis resservi avec
-    d'autres codes : chaque appel rend exactement les lignes de l'ORM pour ses propres codes."""
-    today = timezone.localdate() + datetime.timedelta(days=decalage)
-    for codes in (["35", "29"], ["29", "22"], ["56", "35"], ["35"], ["22"], BRETAGNE):
-        orm = {nom: list(requete) for nom, requete in requetes_agregats(codes, today=today).items()}
-        assert agregats_lire(codes, today=today) == orm
-        assert {ligne[0] for ligne in orm["communes"]} == set(codes)
 
 
 def test_page_nationale_chiffres_et_serie(client, user_national, suivi_bretagne):
