@@ -146,7 +146,13 @@ def test_validation_et_transmission(agents, note, django_capture_on_commit_callb
             soumettre_complet(note, code)
         section_dispenser(section=section(note, "56"), user=agents["53"], motif="Pas de contribution.")
         note = synthese_vue_ensemble_enregistrer(
-            synthese=note, user=agents["53"], vue_ensemble="La Bretagne avance.", version=note.version
+            synthese=note,
+            user=agents["53"],
+            vue_ensemble="La Bretagne avance.",
+            version=note.version,
+            lieu="Rennes",
+            signataire_titre="Le préfet de la région Bretagne",
+            signataire_nom="Philippe Gustin",
         )
         synthese_valider(synthese=note, user=agents["53"])
     # Région : l'autre agent (pas celui qui valide) ; départements non dispensés : « section validée ».

@@ -27,6 +27,12 @@ from tests.syntheses_outils import campagne
 
 pytestmark = pytest.mark.django_db
 
+SIGNATURE = {
+    "lieu": "Rennes",
+    "signataire_titre": "Le préfet de la région Bretagne",
+    "signataire_nom": "Philippe Gustin",
+}
+
 
 @pytest.fixture
 def note(user_national):
@@ -192,6 +198,12 @@ def test_la_region_ne_valide_pas_avant_que_chaque_section_soit_soumise_ou_dispen
     # Note validée : plus de renvoi ni de modification avant réouverture.
     with pytest.raises(TransitionInterdite, match="rouvrez-la"):
         section_renvoyer(section=section(note, "22"), user=user_regional, commentaire="Trop tard")
+    # La lettre ne part pas sans sa signature : lieu, titre et nom du signataire.
+    with pytest.raises(
+        TransitionInterdite, match="indiquez le lieu de signature, le titre du signataire, le nom"
+    ):
+        synthese_transmettre(synthese=note, user=user_regional)
+    Synthese.objects.filter(pk=note.pk).update(**SIGNATURE)
     note = synthese_transmettre(synthese=note, user=user_regional)
     assert note.etat == EtatSynthese.TRANSMISE and note.transmise_par == user_regional
     with pytest.raises(TransitionInterdite):
@@ -315,7 +327,11 @@ def _transmettre(note, user_regional, django_capture_on_commit_callbacks):
         section_dispenser(section=section(note, code), user=user_regional, motif="Essai de transmission.")
     note.refresh_from_db()
     synthese_vue_ensemble_enregistrer(
-        synthese=note, user=user_regional, vue_ensemble="La Bretagne avance.", version=note.version
+        synthese=note,
+        user=user_regional,
+        vue_ensemble="La Bretagne avance.",
+        version=note.version,
+        **SIGNATURE,
     )
     note = synthese_valider(synthese=Synthese.objects.get(pk=note.pk), user=user_regional)
     with django_capture_on_commit_callbacks(execute=True) as rappels:
