@@ -19,8 +19,7 @@ from clubs.constants import (
 )
 from clubs.themes import EncodeurThemes, themes_normaliser
 from clubs.validators import valider_extension_pdf, valider_signature_pdf, valider_taille_piece_jointe
-from comptes.constants import Role
-from comptes.models import territory_q
+from comptes.models import agent_du_departement, territory_q
 
 
 def piece_jointe_chemin(instance, filename):
@@ -30,13 +29,7 @@ def piece_jointe_chemin(instance, filename):
 
 def peut_gerer_reunions(user, departement_id):
     """Seuls les comptes départementaux actifs gèrent les réunions du club de leur département."""
-    return (
-        getattr(user, "is_authenticated", False)
-        and user.is_active
-        and user.role == Role.DEPARTEMENTAL
-        and user.departement_id is not None
-        and user.departement_id == departement_id
-    )
+    return agent_du_departement(user, departement_id)
 
 
 def annee_bornes(annee):

@@ -21,7 +21,7 @@ from communes.constants import (
     ThemeAction,
     TypeConvention,
 )
-from comptes.models import territory_q
+from comptes.models import agent_du_departement, territory_q
 
 MONTANT = {
     "max_digits": 14,
@@ -197,13 +197,7 @@ class Territoire(Versioned):
 
     def can_edit(self, user):
         """Seuls les agents du département du territoire modifient son suivi."""
-        from comptes.constants import Role
-
-        return (
-            user.is_authenticated
-            and user.role == Role.DEPARTEMENTAL
-            and user.departement_id == self.departement_id
-        )
+        return agent_du_departement(user, self.departement_id)
 
     def clean(self):
         if self.risque_decision and not self.risque_justification.strip():

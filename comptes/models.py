@@ -101,6 +101,18 @@ def territory_q(user, *, region_path, departement_path):
     return Q(pk__in=[])
 
 
+def agent_du_departement(user, departement_id):
+    """Agent actif de ce département : la règle de toute écriture départementale (suivi des communes, réunions du
+    club, rédaction et soumission de la section de la note)."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and user.is_active
+        and user.role == Role.DEPARTEMENTAL
+        and user.departement_id is not None
+        and user.departement_id == departement_id
+    )
+
+
 class TypeEvenement(models.TextChoices):
     CONNEXION = "connexion", "Connexion"
     ECHEC_CONNEXION = "echec_connexion", "Échec de connexion"

@@ -8,7 +8,7 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Valu
 from django.utils import timezone
 
 from comptes.constants import Role
-from comptes.models import territory_q
+from comptes.models import agent_du_departement, territory_q
 from syntheses.constants import (
     ETATS_GENERATION_ACTIFS,
     ETATS_SECTION_MODIFIABLES,
@@ -303,9 +303,7 @@ class SectionDepartementale(models.Model):
     def can_edit(self, user):
         """Seuls les agents du département rédigent sa section, tant qu'elle n'est ni soumise ni dispensée."""
         return (
-            user.is_authenticated
-            and user.role == Role.DEPARTEMENTAL
-            and user.departement_id == self.departement_id
+            agent_du_departement(user, self.departement_id)
             and self.etat in ETATS_SECTION_MODIFIABLES
             and not self.dispensee
             and self.synthese.is_modifiable

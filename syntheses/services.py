@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from communes.services import ConflitEdition
+from comptes.models import agent_du_departement
 from pvd.formats import compte, trier_alphabetique
 from syntheses.constants import (
     ETATS_SECTION_MODIFIABLES,
@@ -138,7 +139,7 @@ def _section_verrouillee(section_id):
 
 
 def _verifier_redaction(section, user):
-    if not (user.role == "departemental" and user.departement_id == section.departement_id):
+    if not agent_du_departement(user, section.departement_id):
         raise PermissionDenied("Seuls les agents du département rédigent sa section.")
     if not section.synthese.is_modifiable:
         raise TransitionInterdite(

@@ -17,6 +17,7 @@ from django_tables2 import SingleTableMixin, SingleTableView
 from communes.constants import DecisionRisque
 from communes.services import ConflitEdition
 from comptes.constants import Role
+from comptes.models import agent_du_departement
 from echanges.models import Commentaire
 from pvd.formats import compte, pluriel
 from syntheses import forms, services
@@ -667,7 +668,7 @@ class SectionTransitionView(FormView):
         self.form_class, self.service, self.succes, self.titre = self.actions[kwargs["action"]]
         user = request.user
         if kwargs["action"] == "soumettre":
-            if not (user.role == "departemental" and user.departement_id == self.section.departement_id):
+            if not agent_du_departement(user, self.section.departement_id):
                 raise PermissionDenied("Seuls les agents du département soumettent sa section.")
         elif not self.section.synthese.can_consolidate(user):
             raise PermissionDenied("Seuls les agents de la région renvoient ou dispensent une section.")
