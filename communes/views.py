@@ -4,6 +4,7 @@ import hashlib
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -146,7 +147,12 @@ class CommuneDetailView(DetailView):
             if commune.epci_id
             else [],
             chef=ChefDeProjet.objects.filter(territoire=territoire).first(),
-            actions=territoire.actions.prefetch_related("financements").order_by("-statut", "titre"),
+            actions=territoire.actions.prefetch_related("financements")
+            .annotate(
+                demande_total=Sum("financements__montant_demande"),
+                accorde_total=Sum("financements__montant_accorde"),
+            )
+            .order_by("-statut", "titre"),
             historique=historique_territoire(territoire),
             can_edit=territoire.can_edit(self.request.user),
             **self.provenance_context(commune, conventions.get(TypeConvention.ADHESION)),
