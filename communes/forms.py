@@ -200,22 +200,18 @@ class CrteForm(SuiviForm):
         )
         if epci:
             champ.help_text = f"CRTE dont {epci} est signataire (périmètres officiels de l’ANCT)."
+        if not champ.queryset.exists():
+            champ.help_text = champ.error_messages["required"] = (
+                f"Aucun CRTE chargé ne couvre {commune.nom} : {epci} n’est signataire d’aucun CRTE dans les "
+                "périmètres officiels ; l’inscription ne peut pas être enregistrée."
+                if epci
+                else f"{commune.nom} n’appartient à aucun EPCI : aucun CRTE ne la couvre."
+            )
         self.fields["date_inscription_crte"].required = False
         self.fields["date_inscription_crte"].help_text = (
             "Laisser vide si la convention-cadre n’est pas encore inscrite : le CRTE du territoire est alors "
             "enregistré seul."
         )
-
-    def clean_crte(self):
-        crte = self.cleaned_data["crte"]
-        if crte is None and not self.fields["crte"].queryset.exists():
-            raise forms.ValidationError(
-                self.fields["crte"].error_messages["invalid_choice"]
-                if not self.commune.epci_id
-                else f"Aucun CRTE chargé ne couvre {self.commune.epci.nom} : l’inscription ne peut pas être "
-                "enregistrée."
-            )
-        return crte
 
     def clean_date_inscription_crte(self):
         date = self.cleaned_data["date_inscription_crte"]
