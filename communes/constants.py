@@ -109,6 +109,10 @@ MESURES_PAR_AXE = {
 }
 
 
+# Mesures réservées aux communes d'outre-mer (départements 971 à 976).
+MESURES_OUTRE_MER = (MesureFondsVert.RISQUES_CYCLONIQUES,)
+
+
 class DecisionRisque(models.TextChoices):
     A_RISQUE = "a_risque", "En difficulté : risque de ne pas atteindre la phase opérationnelle"
     PAS_DE_RISQUE = "pas_de_risque", "Pas de risque : la phase opérationnelle sera atteinte"

@@ -1,9 +1,18 @@
+import json
+
 from django import forms
-from django.db.models import Q
 from dsfr.forms import DsfrBaseForm
 
-from communes.constants import DecisionRisque, TypeConvention
+from communes.constants import (
+    MESURES_OUTRE_MER,
+    MESURES_PAR_AXE,
+    AxeFondsVert,
+    DecisionRisque,
+    MesureFondsVert,
+    TypeConvention,
+)
 from communes.models import Action, Avenant, ChefDeProjet, Convention, Crte, Financement, Ort, Territoire
+from pvd.forms import choix_vides_en_francais, montants_a_la_francaise
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -23,6 +32,8 @@ class SuiviForm(DsfrBaseForm, forms.ModelForm):
                 champ.input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
             elif isinstance(champ.widget, forms.Textarea):
                 champ.widget.attrs.setdefault("rows", 3)
+        montants_a_la_francaise(self)
+        choix_vides_en_francais(self)
 
     def adhesion(self):
         return Convention.objects.filter(
@@ -162,18 +173,40 @@ class ChefDeProjetForm(SuiviForm):
 
 
 class CrteForm(SuiviForm):
+    """Le CRTE du territoire : seuls ceux dont l'EPCI de la commune est signataire sont proposés (périmètres
+    officiels, comme « Couverture par un CRTE » sur la fiche), et un autre est refusé."""
+
     class Meta:
         model = Territoire
         fields = ["crte", "date_inscription_crte"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, commune, **kwargs):
         super().__init__(*args, **kwargs)
-        t = self.territoire
-        self.fields["crte"].queryset = Crte.objects.filter(
-            Q(epcis=t.epci_id) | Q(departement=t.departement_id)
-        ).distinct()
-        self.fields["crte"].required = True
-        self.fields["crte"].empty_label = "Choisir le CRTE du territoire"
+        self.commune = commune
+        champ = self.fields["crte"]
+        champ.queryset = (
+            Crte.objects.filter(epcis=commune.epci_id).order_by("nom")
+            if commune.epci_id
+            else Crte.objects.none()
+        )
+        champ.required = True
+        champ.empty_label = "Choisir le CRTE du territoire"
+        epci = commune.epci.nom if commune.epci_id else None
+        champ.error_messages["invalid_choice"] = (
+            f"Ce CRTE ne couvre pas {commune.nom} : {epci} n’en est pas signataire. Choisissez un CRTE dont "
+            "l’EPCI de la commune est signataire."
+            if epci
+            else f"{commune.nom} n’appartient à aucun EPCI : aucun CRTE ne la couvre."
+        )
+        if epci:
+            champ.help_text = f"CRTE dont {epci} est signataire (périmètres officiels de l’ANCT)."
+        if not champ.queryset.exists():
+            champ.help_text = champ.error_messages["required"] = (
+                f"Aucun CRTE chargé ne couvre {commune.nom} : {epci} n’est signataire d’aucun CRTE dans les "
+                "périmètres officiels ; l’inscription ne peut pas être enregistrée."
+                if epci
+                else f"{commune.nom} n’appartient à aucun EPCI : aucun CRTE ne la couvre."
+            )
         self.fields["date_inscription_crte"].required = False
         self.fields["date_inscription_crte"].help_text = (
             "Laisser vide si la convention-cadre n’est pas encore inscrite : le CRTE du territoire est alors "
@@ -237,7 +270,21 @@ class ActionForm(SuiviForm):
         self.instance.territoire = self.territoire
 
 
+def mesures_proposees(departement_code):
+    """Axe → mesures du fonds vert que peut demander une commune de ce département (celles de l'outre-mer
+    seulement outre-mer), dans l'ordre de MESURES_PAR_AXE."""
+    outre_mer = departement_code.startswith("97")
+    return {
+        axe: [m for m in mesures if outre_mer or m not in MESURES_OUTRE_MER]
+        for axe, mesures in MESURES_PAR_AXE.items()
+    }
+
+
 class FinancementForm(SuiviForm):
+    """Ligne de financement. Les mesures du fonds vert proposées suivent l'axe choisi (côté serveur, à
+    l'affichage et à la validation) ; static/js/formulaires.js filtre la liste dès que l'axe change, d'après
+    data-pvd-mesures (sans JavaScript, le serveur refuse une mesure d'un autre axe)."""
+
     class Meta:
         model = Financement
         fields = [
@@ -255,7 +302,39 @@ class FinancementForm(SuiviForm):
         self.fields["axe_fonds_vert"].help_text = "Seulement pour le fonds vert."
         self.fields[
             "mesure_fonds_vert"
-        ].help_text = "Seulement pour le fonds vert ; la mesure doit relever de l’axe."
+        ].help_text = "Seulement pour le fonds vert : les mesures proposées sont celles de l’axe choisi."
+        self.fields["axe_fonds_vert"].choices = [("", "Aucun (hors fonds vert)"), *AxeFondsVert.choices]
+        self.mesures = mesures_proposees(self.territoire.departement_id)
+        axe = self["axe_fonds_vert"].value() or ""
+        vide = ("", "Aucune (hors fonds vert)" if not axe else "Choisir une mesure de l’axe")
+        libelles = dict(MesureFondsVert.choices)
+        # Validation : toutes les mesures (la règle de l'axe est dans Financement.clean, avec son message) ;
+        # affichage : celles de l'axe choisi, ou toutes groupées par axe tant qu'aucun axe n'est choisi.
+        self.fields["mesure_fonds_vert"].choices = [vide, *MesureFondsVert.choices]
+        if axe in self.mesures:
+            affichees = [vide, *((m, libelles[m]) for m in self.mesures[axe])]
+        else:
+            affichees = [vide] + [
+                (AxeFondsVert(a).label, [(m, libelles[m]) for m in mesures])
+                for a, mesures in self.mesures.items()
+            ]
+        widget = self.fields["mesure_fonds_vert"].widget
+        widget.choices = affichees
+        widget.attrs["data-pvd-mesures"] = json.dumps(
+            {a: [[m, libelles[m]] for m in mesures] for a, mesures in self.mesures.items()},
+            ensure_ascii=False,
+        )
+        widget.attrs["data-pvd-axe"] = self["axe_fonds_vert"].auto_id
+        widget.attrs["data-pvd-vide-axe"] = "Choisir une mesure de l’axe"
+        widget.attrs["data-pvd-vide"] = "Aucune (hors fonds vert)"
+
+    def clean_mesure_fonds_vert(self):
+        mesure = self.cleaned_data["mesure_fonds_vert"]
+        if mesure in MESURES_OUTRE_MER and not self.territoire.departement_id.startswith("97"):
+            raise forms.ValidationError(
+                f"La mesure « {MesureFondsVert(mesure).label} » est réservée aux communes d’outre-mer."
+            )
+        return mesure
 
 
 class ImportForm(DsfrBaseForm):

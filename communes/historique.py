@@ -17,6 +17,7 @@ from communes.models import (
     SecteurIntervention,
     Territoire,
 )
+from pvd.formats import montant, nombre
 
 CHAMPS_IGNORES = {
     "id",
@@ -46,6 +47,12 @@ class Evenement:
     changements: list = field(default_factory=list)
 
 
+def valeur_affichee(modele, nom, valeur, noms_crte=None):
+    """Une valeur enregistrée telle qu'on la lit : libellé du choix, « Oui »/« Non », date, montant en euros
+    avec séparateurs des milliers, nom du CRTE ; « — » si vide. Historique et conflit d'enregistrement."""
+    return _affichage(modele, nom, valeur, noms_crte or {})
+
+
 def _affichage(modele, nom, valeur, noms_crte):
     if valeur in (None, ""):
         return "—"
@@ -57,7 +64,9 @@ def _affichage(modele, nom, valeur, noms_crte):
     if isinstance(valeur, datetime.date):
         return valeur.strftime("%d/%m/%Y")
     if isinstance(valeur, Decimal):
-        return f"{valeur:,.2f} €".replace(",", " ").replace(".", ",")
+        return montant(valeur)
+    if isinstance(valeur, int) and nom != "annee":
+        return nombre(valeur)
     if nom == "crte":
         return noms_crte.get(valeur, valeur)
     return str(valeur)

@@ -183,6 +183,7 @@ def _ligne(valeurs, user):
                     forms.CrteForm,
                     territoire=territoire,
                     instance=territoire,
+                    commune=commune,
                     valeurs=champs,
                     colonnes={"crte": "code_crte", "date_inscription_crte": "date_inscription_crte"},
                 ),

@@ -411,7 +411,7 @@ class Financement(Versioned):
                     f"La mesure « {self.get_mesure_fonds_vert_display()} » n’appartient pas à "
                     f"l’{self.get_axe_fonds_vert_display()}."
                 )
-        elif self.axe_fonds_vert or self.mesure_fonds_vert:
+        elif self.dispositif and (self.axe_fonds_vert or self.mesure_fonds_vert):
             errors["axe_fonds_vert"] = "L’axe et la mesure ne concernent que le fonds vert."
         if self.montant_demande is None and self.montant_accorde is None:
             errors["montant_demande"] = "Indiquez au moins le montant demandé ou le montant accordé."

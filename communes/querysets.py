@@ -31,6 +31,7 @@ from communes.constants import (
     StatutChefDeProjet,
     TypeConvention,
 )
+from pvd.formats import compte
 from territoires.models import count_subquery
 
 
@@ -39,6 +40,28 @@ def mois_apres(date, mois):
     annee, mois_index = divmod(date.year * 12 + date.month - 1 + mois, 12)
     jour = min(date.day, calendar.monthrange(annee, mois_index + 1)[1])
     return datetime.date(annee, mois_index + 1, jour)
+
+
+# Conditions de la phase opérationnelle (instruction du 6 juin 2023), chacune une annotation de
+# suivi_annotations : la phase (ci-dessous) et « ce qui manque » sur la fiche (manques_operationnelle) les
+# lisent toutes deux ici. (annotation, section de la fiche, libellé)
+CONDITIONS_OPERATIONNELLE = (
+    ("has_cadre_ort", "conventions", "Convention-cadre signée valant ORT"),
+    ("is_inscrit_crte", "crte", "Convention-cadre inscrite au CRTE"),
+    ("actions_engagees_count", "actions", "Au moins une action engagée ou livrée"),
+)
+
+
+def _condition_q(annotation):
+    return Q(**{f"{annotation}__gt": 0}) if annotation.endswith("_count") else Q(**{annotation: True})
+
+
+def conditions_operationnelle_q():
+    """Toutes les conditions de la phase opérationnelle remplies (sur les annotations de suivi_annotations)."""
+    q = Q()
+    for annotation, _, _ in CONDITIONS_OPERATIONNELLE:
+        q &= _condition_q(annotation)
+    return q
 
 
 def suivi_annotations(*, prefix, today=None):
@@ -93,10 +116,7 @@ def suivi_annotations(*, prefix, today=None):
         "chef_de_projet_statut": F(f"{prefix}chef_de_projet__statut"),
         "phase": Case(
             When(**{f"{prefix}date_retrait__isnull": False}, then=Value(Phase.RETIREE)),
-            When(
-                Q(has_cadre_ort=True, actions_engagees_count__gt=0) & inscrit_crte,
-                then=Value(Phase.OPERATIONNELLE),
-            ),
+            When(conditions_operationnelle_q(), then=Value(Phase.OPERATIONNELLE)),
             When(has_cadre_signee=True, then=Value(Phase.CADRE_SIGNEE)),
             When(has_cadre=True, then=Value(Phase.CADRE_EN_ELABORATION)),
             When(has_adhesion=True, then=Value(Phase.ADHESION_SIGNEE)),
@@ -191,3 +211,39 @@ def raisons_suggestion(commune):
     if commune.chef_de_projet_statut in (StatutChefDeProjet.VACANT, StatutChefDeProjet.A_RECRUTER):
         raisons.append(f"chef de projet : {StatutChefDeProjet(commune.chef_de_projet_statut).label.lower()}")
     return raisons
+
+
+def manques_operationnelle(commune):
+    """Ce qui manque à la commune pour la phase opérationnelle (sans requête : annotations with_suivi), dans
+    l'ordre de CONDITIONS_OPERATIONNELLE : [{libelle, etat, ancre, inconnu}] ; inconnu quand rien n'est
+    renseigné (« non renseigné » n'est pas « non »). Vide si la commune est opérationnelle ou retirée."""
+    if commune.phase in (Phase.OPERATIONNELLE, Phase.RETIREE):
+        return []
+    etats = {
+        "has_cadre_ort": (
+            ("Non renseignée : rien n’est encore saisi sur la convention-cadre", True)
+            if not commune.has_cadre
+            else ("En élaboration (pas encore signée)", False)
+            if not commune.has_cadre_signee
+            else ("Signée, mais ne vaut pas ORT", False)
+        ),
+        "is_inscrit_crte": (
+            ("CRTE du territoire enregistré ; date d’inscription non renseignée", True)
+            if commune.territoire.crte_id
+            else ("Non renseignée", True)
+        ),
+        "actions_engagees_count": (
+            ("Aucune action enregistrée", True)
+            if not commune.actions_count
+            else (
+                f"{compte(commune.actions_count, 'action enregistrée', 'actions enregistrées')}, "
+                "aucune engagée ni livrée",
+                False,
+            )
+        ),
+    }
+    return [
+        {"libelle": libelle, "etat": etats[annotation][0], "inconnu": etats[annotation][1], "ancre": ancre}
+        for annotation, ancre, libelle in CONDITIONS_OPERATIONNELLE
+        if not getattr(commune, annotation)
+    ]

@@ -1,8 +1,10 @@
+import datetime
 import hashlib
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -16,10 +18,10 @@ from communes import forms
 from communes.constants import DELAI_CONVENTION_CADRE_MOIS, Phase, TypeConvention
 from communes.exports import communes_exporter
 from communes.filters import CommuneFilter
-from communes.historique import historique_territoire
+from communes.historique import historique_territoire, valeur_affichee
 from communes.imports import COLONNES, statuts_importer
 from communes.models import Action, Avenant, ChefDeProjet, Convention, Crte, Financement, Ort, Territoire
-from communes.querysets import mois_apres, raisons_suggestion
+from communes.querysets import manques_operationnelle, mois_apres, raisons_suggestion
 from communes.services import (
     ConflitEdition,
     adhesion_date_liste_ecarter,
@@ -34,7 +36,7 @@ from comptes.constants import Role
 from comptes.models import TypeEvenement
 from comptes.securite import evenement_securite_enregistrer
 from pvd.breadcrumbs import breadcrumb_for
-from pvd.formats import compte
+from pvd.formats import compte, date_longue, montant
 from tableau.models import VersionDepartement
 from territoires.models import ChargementListe, Commune, Departement, alphabetique
 
@@ -145,12 +147,19 @@ class CommuneDetailView(DetailView):
             if commune.epci_id
             else [],
             chef=ChefDeProjet.objects.filter(territoire=territoire).first(),
-            actions=territoire.actions.prefetch_related("financements").order_by("-statut", "titre"),
+            actions=territoire.actions.prefetch_related("financements")
+            .annotate(
+                demande_total=Sum("financements__montant_demande"),
+                accorde_total=Sum("financements__montant_accorde"),
+            )
+            .order_by("-statut", "titre"),
             historique=historique_territoire(territoire),
             can_edit=territoire.can_edit(self.request.user),
             **self.provenance_context(commune, conventions.get(TypeConvention.ADHESION)),
             cadre_ort_propose=self.cadre_ort_propose(territoire, conventions),
             **self.phase_context(commune),
+            manques_operationnelle=manques_operationnelle(commune),
+            messages_dans_les_sections=True,
             **kwargs,
         )
 
@@ -199,7 +208,7 @@ class CommuneDetailView(DetailView):
             "echeance_cadre": mois_apres(commune.date_adhesion, DELAI_CONVENTION_CADRE_MOIS)
             if commune.date_adhesion
             else None,
-            "financement_accorde": f"{commune.financement_accorde:,.0f} €".replace(",", "\u202f"),
+            "financement_accorde": montant(commune.financement_accorde),
         }
 
 
@@ -237,8 +246,14 @@ class SuiviEditView(FormView):
             suivi_enregistrer(form=form, user=self.request.user, version=form.cleaned_data.get("version"))
         except ConflitEdition as conflit:
             return self.conflit(form, conflit.actuel)
-        messages.success(self.request, f"{self.titre} : modification enregistrée.")
+        self.message(messages.SUCCESS, f"{self.titre} : modification enregistrée.")
         return redirect(self.get_success_url())
+
+    def message(self, niveau, texte):
+        """Un message affiché dans la section de la fiche où l'on revient (voir messages_dans_les_sections)."""
+        messages.add_message(
+            self.request, niveau, texte, extra_tags=f"section-{self.ancre}" if self.ancre else ""
+        )
 
     def conflit(self, form, actuel):
         form.add_error(
@@ -251,8 +266,13 @@ class SuiviEditView(FormView):
         if actuel is not None:
             for nom in form._meta.fields:
                 champ = actuel._meta.get_field(nom)
-                valeur = getattr(actuel, f"get_{nom}_display")() if champ.choices else getattr(actuel, nom)
-                valeurs.append((champ.verbose_name, "—" if valeur in (None, "") else valeur))
+                if champ.is_relation:
+                    valeur = str(getattr(actuel, nom) or "—")
+                elif isinstance(getattr(actuel, nom), datetime.date):
+                    valeur = date_longue(getattr(actuel, nom))
+                else:
+                    valeur = valeur_affichee(type(actuel), nom, getattr(actuel, champ.attname))
+                valeurs.append((champ.verbose_name, valeur))
             dernier = actuel.history.select_related("history_user").first()
             auteur = dernier.history_user if dernier else None
             data = form.data.copy()
@@ -345,6 +365,9 @@ class CrteView(TerritoireChampsView):
     titre = "Inscription au CRTE"
     ancre = "crte"
 
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "commune": self.commune}
+
 
 class RisqueView(TerritoireChampsView):
     form_class = forms.RisqueForm
@@ -405,6 +428,7 @@ class SuppressionView(SuiviEditView):
 
     def get_object(self):
         quoi = self.kwargs["quoi"]
+        self.ancre = "conventions" if quoi == "avenant" else "actions"
         if quoi == "action":
             return get_object_or_404(Action, territoire=self.territoire, pk=self.kwargs["pk"])
         if quoi == "financement":
@@ -424,7 +448,7 @@ class SuppressionView(SuiviEditView):
     def form_valid(self, form):
         libelle = str(self.object)
         objet_supprimer(objet=self.object, user=self.request.user)
-        messages.success(self.request, f"« {libelle} » supprimé.")
+        self.message(messages.SUCCESS, f"« {libelle} » supprimé.")
         return redirect(self.get_success_url())
 
     def get_context_data(self, **kwargs):
@@ -506,12 +530,12 @@ class ConfirmationView(SuiviEditView):
                     objet=self.object, user=self.request.user, version=form.cleaned_data["version"]
                 )
         except ConflitEdition:
-            messages.error(
-                self.request, "Cet élément a été modifié entre-temps : vérifiez-le avant de confirmer."
+            self.message(
+                messages.ERROR, "Cet élément a été modifié entre-temps : vérifiez-le avant de confirmer."
             )
             return redirect(self.get_success_url())
-        messages.success(
-            self.request,
+        self.message(
+            messages.SUCCESS,
             "Date d’adhésion enregistrée gardée."
             if self.kwargs["quoi"] == "adhesion-garder"
             else f"{capfirst(self.libelle)} : valeur confirmée.",

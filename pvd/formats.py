@@ -102,3 +102,58 @@ def pluriel(n, singulier, pluriel_=None):
 def compte(n, singulier, pluriel_=None):
     """« 0 réunion », « 1 645 communes » : le nombre (séparateur des milliers) et le nom accordé."""
     return f"{nombre(n or 0)} {pluriel(n or 0, singulier, pluriel_)}"
+
+
+def montant(valeur):
+    """« 480 000 € », « 480 000,50 € » : un montant en euros, au centime s'il en a ; « — » si vide."""
+    if valeur is None or valeur == "":
+        return "—"
+    valeur = Decimal(str(valeur)) if isinstance(valeur, float) else Decimal(valeur)
+    return f"{nombre(valeur, 0 if valeur == valeur.to_integral_value() else 2)}\u00a0€"
+
+
+ESPACES = str.maketrans({" ": "", "\u00a0": "", ESPACE_FINE: "", "\u2009": "", "\t": ""})
+
+
+class MontantIllisible(ValueError):
+    """Texte qui n'est pas un montant, ou qui en est un de deux façons (le message dit pourquoi)."""
+
+
+def montant_lire(texte):
+    """Le montant qu'écrit une personne, à la française : « 480 000,50 », « 480 000,50 € », « 480000 »,
+    espaces normales, insécables ou fines entre les milliers. Le point n'est accepté que comme virgule
+    décimale sans ambiguïté (« 90000.50 ») ; « 480.000 » (480 mille ou 480 ?) et « 1.234,50 » sont refusés,
+    comme plus de deux décimales. Renvoie un Decimal, ou None pour un texte vide."""
+    import re
+
+    texte = (texte or "").strip()
+    if texte.endswith("€"):
+        texte = texte[:-1]
+    elif texte.upper().endswith("EUR"):
+        texte = texte[:-3]
+    texte = texte.strip()
+    if not texte:
+        return None
+    signe = ""
+    if texte[0] in "-−":
+        signe, texte = "-", texte[1:].lstrip()
+    groupes = texte.replace("\u00a0", " ").replace(ESPACE_FINE, " ").replace("\u2009", " ")
+    if "." in texte and "," in texte:
+        raise MontantIllisible(
+            "Écrivez le montant avec des espaces entre les milliers et une virgule avant les centimes, "
+            "par exemple « 480 000,50 »."
+        )
+    if texte.count(".") > 1 or re.fullmatch(r"[\d\s\u00a0\u202f\u2009]*\.\d{3}", texte):
+        raise MontantIllisible(
+            "Montant ambigu : le point sépare-t-il les milliers ou les centimes ? Écrivez « 480 000 » ou "
+            "« 480,50 »."
+        )
+    if not re.fullmatch(r"\d{1,3}( \d{3})+([.,]\d+)?|\d+([.,]\d+)?", groupes):
+        raise MontantIllisible(
+            "Saisissez un montant en euros, en chiffres, par exemple « 480 000,50 » (espaces entre les "
+            "milliers par groupes de trois chiffres, virgule avant les centimes)."
+        )
+    entier, _, decimales = groupes.translate(ESPACES).replace(",", ".").partition(".")
+    if len(decimales) > 2:
+        raise MontantIllisible("Un montant a au plus deux décimales (les centimes).")
+    return Decimal(f"{signe}{entier}.{decimales or '0'}")

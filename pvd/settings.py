@@ -93,7 +93,7 @@ TEMPLATES = [
                 "echanges.context_processors.notifications",
             ],
             # Filtres de mise en forme française (dates, pluriels, nombres), dans tous les gabarits.
-            "builtins": ["pvd.templatetags.formats"],
+            "builtins": ["pvd.templatetags.formats", "pvd.templatetags.formulaires"],
         },
     },
 ]

@@ -361,7 +361,7 @@ def test_une_mise_a_jour_concurrente_est_refusee(client, user_departemental, dja
     page = reponse.content.decode()
     assert "Modification concurrente" in page
     assert "Paul Riou a enregistré cet élément" in page
-    assert "1 juin 2021" in page  # la valeur de l'autre est montrée
+    assert "1er juin 2021" in page  # la valeur de l’autre est montrée (date à la française)
     adhesion = Convention.objects.get(territoire=territoire(), type=TypeConvention.ADHESION)
     assert adhesion.date_signature == datetime.date(2021, 6, 1)  # rien n'a été écrasé
     # Après avoir vu la valeur de l'autre, un nouvel envoi la remplace sciemment.

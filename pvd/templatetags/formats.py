@@ -68,3 +68,9 @@ def _entier(n):
         return int(n)
     except (TypeError, ValueError):
         return 0
+
+
+@register.filter
+def montant(valeur):
+    """{{ m|montant }} → « 480 000 € », « 480 000,50 € » (espaces insécables)."""
+    return formats.montant(valeur)
