@@ -242,6 +242,8 @@ MATRICE = {
         ),
     ),
     "territoires:region": Regle(region, lecture_territoriale()),
+    # Recherche de l'en-tête : résultats limités au territoire de l'utilisateur (tests/test_recherche.py).
+    "territoires:recherche": Regle(sans, lecture_libre),
     "territoires:departement": Regle(departement, lecture_territoriale()),
     "tableau:carte_json": Regle(sans, lecture_libre),
     "tableau:definitions": Regle(sans, lecture_libre),
