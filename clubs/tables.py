@@ -11,6 +11,7 @@ BADGES_RYTHME = {
     StatutRythme.CONFORME: "fr-badge--success",
     StatutRythme.EN_COURS: "fr-badge--info",
     StatutRythme.EN_DEFAUT: "fr-badge--error",
+    StatutRythme.SANS_OBJET: "fr-badge--no-icon",
 }
 BADGES_REUNION = {StatutReunion.TENUE: "fr-badge--success", StatutReunion.PREVUE: "fr-badge--new"}
 
@@ -143,6 +144,7 @@ class RythmeRegionTable(tables.Table):
     conformes_count = tables.Column("Conformes", attrs={"td": {"class": "pvd-nombre"}})
     en_cours_count = tables.Column("En cours", attrs={"td": {"class": "pvd-nombre"}})
     en_defaut_count = tables.Column("En défaut", attrs={"td": {"class": "pvd-nombre"}})
+    sans_objet_count = tables.Column("Sans objet (sans commune PVD)", attrs={"td": {"class": "pvd-nombre"}})
 
     class Meta:
         orderable = False
