@@ -198,7 +198,9 @@ def test_departement_sans_commune_pvd_sans_objet_et_jamais_en_defaut(client, use
     lignes = {d.code: d for d in rythme_clubs(Departement.objects.all(), 2024, aujourd_hui=apres)}
     for code in sans_pvd:
         assert lignes[code].statut == StatutRythme.SANS_OBJET, code
-        assert rythme_motifs(lignes[code], 2024, aujourd_hui=apres) == ["aucune commune PVD dans le département"]
+        assert rythme_motifs(lignes[code], 2024, aujourd_hui=apres) == [
+            "aucune commune PVD dans le département"
+        ]
     assert {c for c, d in lignes.items() if d.statut == StatutRythme.SANS_OBJET} == sans_pvd
     regions = list(rythme_par_region(rythme_clubs(Departement.objects.all(), 2024, aujourd_hui=apres)))
     assert sum(r["sans_objet_count"] for r in regions) == len(sans_pvd)

@@ -62,7 +62,9 @@ def test_forme_de_recherche():
 def test_colonnes_remplies_par_le_chargement_pour_chaque_commune_et_epci():
     """Le référentiel chargé (bulk_create, sans save()) porte la forme de recherche de chaque nom."""
     for modele in (Commune, Epci):
-        ecarts = [o.pk for o in modele.objects.only("pk", "nom", "nom_recherche") if o.nom_recherche != plier(o.nom)]
+        ecarts = [
+            o.pk for o in modele.objects.only("pk", "nom", "nom_recherche") if o.nom_recherche != plier(o.nom)
+        ]
         assert modele.objects.exists()
         assert not ecarts, f"{modele.__name__} : nom_recherche faux pour {ecarts[:10]}"
 
@@ -169,7 +171,9 @@ def test_en_tete_limite_au_territoire(client, user_departemental):
     assert [r.code for r in reponse.context["regions"]] == ["53"]
     # Tout ce qu'il trouve, il peut l'ouvrir.
     reponse = client.get(reverse("territoires:recherche"), {"q": "saint"})
-    for lien in set(re.findall(r'href="(/(?:communes|departements|regions)/[^"]+/)"', reponse.content.decode())):
+    for lien in set(
+        re.findall(r'href="(/(?:communes|departements|regions)/[^"]+/)"', reponse.content.decode())
+    ):
         assert client.get(lien).status_code == 200, lien
 
 
@@ -225,4 +229,6 @@ def test_departements_et_regions_comptes_depuis_la_base(user_national):
     resultats = territoires_rechercher(user=user_national, texte="loire")
     attendu = {d.code for d in Departement.objects.all() if "loire" in plier(d.nom)}
     assert {d.code for d in resultats["departements"]} == attendu and len(attendu) > 1
-    assert {r.code for r in resultats["regions"]} == {r.code for r in Region.objects.all() if "loire" in plier(r.nom)}
+    assert {r.code for r in resultats["regions"]} == {
+        r.code for r in Region.objects.all() if "loire" in plier(r.nom)
+    }
