@@ -120,11 +120,11 @@ class RythmeTable(tables.Table):
     def render_nom(self, value, record):
         return f"{record.code} – {value}"
 
-    def render_has_reunion_s1(self, value):
-        return oui_non(value)
+    def render_has_reunion_s1(self, value, record):
+        return "—" if record.statut == StatutRythme.SANS_OBJET else oui_non(value)
 
-    def render_has_deux_reunions(self, value):
-        return oui_non(value)
+    def render_has_deux_reunions(self, value, record):
+        return "—" if record.statut == StatutRythme.SANS_OBJET else oui_non(value)
 
     def render_communes_jamais_representees_count(self, value, record):
         return f"{value} sur {record.communes_pvd_count}"

@@ -1,11 +1,12 @@
+from django.db.models import Case, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.generic import View
 
-from territoires.forms import RechercheForm
-from territoires.models import Commune, Departement, Region, alphabetique, mots_recherche
 from pvd.formats import texte_recherche
+from territoires.forms import RechercheForm
+from territoires.models import Commune, Departement, Region, alphabetique, mots_recherche, nom_contient
 
 # Communes montrées sur la page de résultats ; au-delà, un lien vers la liste des communes filtrée.
 COMMUNES_AFFICHEES = 20
@@ -30,8 +31,10 @@ def territoires_rechercher(*, user, texte):
         d for d in Departement.objects.for_user(user).only("code", "nom") if _correspond(d, code, mots)
     ]
     trouvees = Commune.objects.for_user(user).pvd_et_sorties().rechercher(texte)
+    # D'abord les communes dont le nom (ou le code) répond, puis celles qui ne répondent que par leur EPCI.
+    par_le_nom = Case(When(nom_contient("nom_recherche", mots), then=0), default=1)
     communes = list(
-        trouvees.select_related("departement", "epci").order_by(alphabetique(), "code_insee")[
+        trouvees.select_related("departement", "epci").order_by(par_le_nom, alphabetique(), "code_insee")[
             :COMMUNES_AFFICHEES
         ]
     )
@@ -64,7 +67,9 @@ class RechercheView(View):
             contexte.update(
                 resultats,
                 texte=texte,
-                total=len(resultats["regions"]) + len(resultats["departements"]) + resultats["communes_count"],
+                total=len(resultats["regions"])
+                + len(resultats["departements"])
+                + resultats["communes_count"],
                 liste_url=reverse("communes:liste") + "?" + urlencode({"nom": texte, "liste": "toutes"}),
                 title=f"Recherche : {texte}",
             )
