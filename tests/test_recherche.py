@@ -232,3 +232,21 @@ def test_departements_et_regions_comptes_depuis_la_base(user_national):
     assert {r.code for r in resultats["regions"]} == {
         r.code for r in Region.objects.all() if "loire" in plier(r.nom)
     }
+
+
+def test_le_banc_de_la_recherche_tourne(client, user_national):
+    """Le cas « recherche » de make bench (bench/banc.py) s'exécute sur la base de test (une répétition) ;
+    le banc lui-même, à 20 fois la taille réelle, est lancé à part."""
+    import importlib.util
+    from pathlib import Path
+
+    from django.conf import settings
+
+    chemin = Path(settings.BASE_DIR) / "bench" / "banc.py"
+    spec = importlib.util.spec_from_file_location("banc", chemin)
+    banc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(banc)
+    client.force_login(user_national)
+    resultats = banc.mesures_recherche(client, 1)
+    assert set(resultats) == set(banc.RECHERCHES)
+    assert all(r["mediane"] > 0 and r["requetes"] > 0 for r in resultats.values())
