@@ -12,10 +12,10 @@ from territoires.models import Commune, Departement, Region, alphabetique, mots_
 COMMUNES_AFFICHEES = 20
 
 
-def _correspond(objet, texte, mots):
-    """Département ou région dont le code est le texte, ou dont le nom contient chaque mot cherché."""
+def _correspond(objet, code, mots):
+    """Département ou région dont le code est celui cherché, ou dont le nom contient chaque mot cherché."""
     nom = texte_recherche(objet.nom)
-    return objet.code == texte.strip().upper() or all(mot in nom for mot in mots)
+    return objet.code == code or all(mot in nom for mot in mots)
 
 
 def territoires_rechercher(*, user, texte):
