@@ -12,6 +12,8 @@ Dans sa propre base (jamais la base normale) : BENCH_DATABASE_URL, par défaut s
   bord national, de la liste des communes, d'une page région et d'une page département, cache chaud ; le
   même après un enregistrement dans un département (recalcul de ce seul département) et cache vide ;
 - le temps des requêtes d'agrégat du tableau de bord national seules (SQL brut exécuté par le curseur) ;
+- la recherche (page de résultats de l'en-tête, filtre de la liste des communes) : temps serveur médian et
+  requêtes SQL ; objectif à ×20 : moins de 100 ms ;
 - un vrai serveur gunicorn (1 processus) : temps de réponse HTTP médians et mémoire de pointe (VmHWM) du
   processus web après toutes les pages, y compris les exports.
 """
@@ -78,6 +80,38 @@ def base_recreer(url_base):
 
 
 # Mesures dans ce processus ------------------------------------------------------------------------------
+# Recherche (accents et casse ignorés) : la page de résultats de l'en-tête et le filtre de la liste des
+# communes, compte national (toutes les communes) ; « chatillon » et « saint » ont plusieurs réponses.
+RECHERCHES = {
+    "Recherche de l'en-tête « chatillon »": "/recherche/?q=chatillon",
+    "Recherche de l'en-tête « SAINT »": "/recherche/?q=SAINT",
+    "Liste des communes filtrée « chatillon »": "/communes/?nom=chatillon",
+}
+RECHERCHE_OBJECTIF_MS = 100
+
+
+def mesures_recherche(client, repetitions):
+    """Temps serveur médian et requêtes SQL de chaque recherche de RECHERCHES (client connecté)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    resultats = {}
+    for nom, url in RECHERCHES.items():
+        mesures = []
+        for _ in range(repetitions + 1):  # la première chauffe
+            with CaptureQueriesContext(connection) as ctx:
+                debut = time.perf_counter()
+                reponse = client.get(url)
+                duree = (time.perf_counter() - debut) * 1000
+            assert reponse.status_code == 200, (url, reponse.status_code)
+            mesures.append((duree, len(ctx)))
+        resultats[nom] = {
+            "mediane": statistics.median(t for t, _ in mesures[1:]),
+            "requetes": mesures[-1][1],
+        }
+    return resultats
+
+
 def mesures_internes(repetitions):
     from django.core.cache import cache
     from django.db import connection
@@ -149,6 +183,7 @@ def mesures_internes(repetitions):
                 curseur.fetchall()
             durees.append((time.perf_counter() - debut) * 1000)
     resultats["sql_brut"] = statistics.median(durees)
+    resultats["recherche"] = mesures_recherche(client, repetitions)
     resultats["communes"] = Commune.objects.pvd().count()
     resultats["actions"] = Action.objects.count()
     return resultats
@@ -294,6 +329,12 @@ def rapport(moteur, url_base, tailles, durees_generation):
         f"| Actions en base | {reel['interne']['actions']:,} | {grand['interne']['actions']:,} |".replace(
             ",", " "
         ),
+        *(
+            f"| {nom} : temps serveur (requêtes SQL) | {ms(reel['interne']['recherche'][nom]['mediane'])} "
+            f"({reel['interne']['recherche'][nom]['requetes']}) | {ms(grand['interne']['recherche'][nom]['mediane'])} "
+            f"({grand['interne']['recherche'][nom]['requetes']}) |"
+            for nom in RECHERCHES
+        ),
         f"| Génération des données | {durees_generation['reel']:.0f} s | +{durees_generation['x20']:.0f} s |",
         "",
         "Objectifs :",
@@ -309,11 +350,16 @@ def rapport(moteur, url_base, tailles, durees_generation):
     )
     sql = grand["interne"]["sql_brut"]
     memoire = grand["serveur"]["memoire"]
+    recherche = max(grand["interne"]["recherche"][nom]["mediane"] for nom in RECHERCHES)
     objectifs = [
         ("même nombre de requêtes aux deux tailles (national, communes, région)", requetes_identiques),
         (f"tableau de bord ×20 < 2 × taille réelle : {ms(t20)} < {ms(2 * t1)}", t20 < 2 * t1),
         (f"tableau de bord ×20 < 3 × SQL brut + 50 ms : {ms(t20)} < {ms(3 * sql + 50)}", t20 < 3 * sql + 50),
         (f"mémoire de pointe du processus web ×20 < 300 Mo : {memoire:.0f} Mo", memoire < 300),
+        (
+            f"recherche ×20 < {RECHERCHE_OBJECTIF_MS} ms (la plus lente) : {ms(recherche)}",
+            recherche < RECHERCHE_OBJECTIF_MS,
+        ),
     ]
     lignes += [f"- {'✅' if ok else '❌'} {texte}" for texte, ok in objectifs]
     lignes += ["", f"<!-- banc:{moteur}:fin -->"]

@@ -27,6 +27,8 @@ class StatutRythme(models.TextChoices):
     CONFORME = "conforme", "Conforme"
     EN_COURS = "en_cours", "En cours"
     EN_DEFAUT = "en_defaut", "En défaut"
+    # Un département sans commune PVD n'a pas de club à réunir : ni conforme ni en défaut.
+    SANS_OBJET = "sans_objet", "Sans objet"
 
 
 # Suggestions proposées dans le formulaire ; tout autre thème peut être saisi librement.

@@ -143,7 +143,7 @@ def rythme_clubs(departements, annee, *, aujourd_hui=None):
       - communes_representees_count : communes PVD représentées à au moins une réunion tenue de l'année ;
       - communes_jamais_representees_count : communes PVD représentées à aucune réunion tenue jusqu'à la fin
         de l'année (ou jusqu'à aujourd'hui pour l'année en cours) ;
-      - statut (StatutRythme) : « conforme » si les deux conditions sont remplies ; « en_defaut » si une
+      - statut (StatutRythme) : « sans_objet » si le département n'a aucune commune PVD ; « conforme » si les deux conditions sont remplies ; « en_defaut » si une
         échéance est passée sans être tenue (30 juin pour le premier semestre, 31 décembre pour les deux
         réunions) ; « en_cours » sinon (échéances pas encore atteintes).
     """
@@ -180,6 +180,7 @@ def rythme_clubs(departements, annee, *, aujourd_hui=None):
         has_reunion_s1=ExpressionWrapper(s1_tenu, output_field=BooleanField()),
         has_deux_reunions=ExpressionWrapper(deux_tenues, output_field=BooleanField()),
         statut=Case(
+            When(communes_pvd_count=0, then=Value(StatutRythme.SANS_OBJET.value)),
             When(s1_tenu & deux_tenues, then=Value(StatutRythme.CONFORME.value)),
             When(defaut, then=Value(StatutRythme.EN_DEFAUT.value)),
             default=Value(StatutRythme.EN_COURS.value),
@@ -190,7 +191,7 @@ def rythme_clubs(departements, annee, *, aujourd_hui=None):
 def rythme_par_region(departements_rythme):
     """Synthèse par région d'un QuerySet renvoyé par rythme_clubs() : une ligne (dict) par région, en une
     requête : region_id, region__nom, departements_count, conformes_count, en_cours_count, en_defaut_count,
-    reunions_count."""
+    sans_objet_count (départements sans commune PVD)."""
     return (
         departements_rythme.order_by()
         .values("region_id", "region__nom")
@@ -199,6 +200,7 @@ def rythme_par_region(departements_rythme):
             conformes_count=Count("pk", filter=Q(statut=StatutRythme.CONFORME.value)),
             en_cours_count=Count("pk", filter=Q(statut=StatutRythme.EN_COURS.value)),
             en_defaut_count=Count("pk", filter=Q(statut=StatutRythme.EN_DEFAUT.value)),
+            sans_objet_count=Count("pk", filter=Q(statut=StatutRythme.SANS_OBJET.value)),
         )
         .order_by("region__nom")
     )
@@ -207,6 +209,8 @@ def rythme_par_region(departements_rythme):
 def rythme_motifs(departement, annee, *, aujourd_hui=None):
     """Ce qui manque à un département annoté par rythme_clubs(), en toutes lettres (sans requête)."""
     aujourd_hui = aujourd_hui or timezone.localdate()
+    if departement.statut == StatutRythme.SANS_OBJET:
+        return ["aucune commune PVD dans le département"]
     motifs = []
     if not departement.has_reunion_s1:
         if aujourd_hui > fin_premier_semestre(annee):

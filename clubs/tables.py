@@ -11,6 +11,7 @@ BADGES_RYTHME = {
     StatutRythme.CONFORME: "fr-badge--success",
     StatutRythme.EN_COURS: "fr-badge--info",
     StatutRythme.EN_DEFAUT: "fr-badge--error",
+    StatutRythme.SANS_OBJET: "fr-badge--no-icon",
 }
 BADGES_REUNION = {StatutReunion.TENUE: "fr-badge--success", StatutReunion.PREVUE: "fr-badge--new"}
 
@@ -119,11 +120,11 @@ class RythmeTable(tables.Table):
     def render_nom(self, value, record):
         return f"{record.code} – {value}"
 
-    def render_has_reunion_s1(self, value):
-        return oui_non(value)
+    def render_has_reunion_s1(self, value, record):
+        return "—" if record.statut == StatutRythme.SANS_OBJET else oui_non(value)
 
-    def render_has_deux_reunions(self, value):
-        return oui_non(value)
+    def render_has_deux_reunions(self, value, record):
+        return "—" if record.statut == StatutRythme.SANS_OBJET else oui_non(value)
 
     def render_communes_jamais_representees_count(self, value, record):
         return f"{value} sur {record.communes_pvd_count}"
@@ -143,6 +144,7 @@ class RythmeRegionTable(tables.Table):
     conformes_count = tables.Column("Conformes", attrs={"td": {"class": "pvd-nombre"}})
     en_cours_count = tables.Column("En cours", attrs={"td": {"class": "pvd-nombre"}})
     en_defaut_count = tables.Column("En défaut", attrs={"td": {"class": "pvd-nombre"}})
+    sans_objet_count = tables.Column("Sans objet (sans commune PVD)", attrs={"td": {"class": "pvd-nombre"}})
 
     class Meta:
         orderable = False

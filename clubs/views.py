@@ -230,7 +230,13 @@ class RythmeView(ClubsContextMixin, SingleTableMixin, FilterView):
         regions = list(rythme_par_region(rythme_clubs(portee, annee, aujourd_hui=self.filterset.aujourd_hui)))
         totaux = {
             cle: sum(r[cle] for r in regions)
-            for cle in ("departements_count", "conformes_count", "en_cours_count", "en_defaut_count")
+            for cle in (
+                "departements_count",
+                "conformes_count",
+                "en_cours_count",
+                "en_defaut_count",
+                "sans_objet_count",
+            )
         }
         context.update(
             totaux=totaux,

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from django.http import HttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 
 from communes.constants import Phase, StatutChefDeProjet
+from pvd.tableur import Colonne, classeur_creer, classeur_reponse, feuille_ecrire
 
 COLONNES = [
     ("Code INSEE", lambda c: c.code_insee),
@@ -37,6 +37,8 @@ COLONNES = [
     ("Actions", lambda c: c.actions_count),
     ("Financements accordés (€)", lambda c: c.financement_accorde),
 ]
+# Formats XLSX des colonnes qui ne se déduisent pas de la valeur (dates et entiers : d'après la valeur).
+FORMATS_XLSX = {"Financements accordés (€)": "euros"}
 DEBUTS_DE_FORMULE = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -74,15 +76,11 @@ def communes_exporter(*, queryset, format_export):
         reponse = HttpResponse(tampon.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
         reponse["Content-Disposition"] = f'attachment; filename="{nom}.csv"'
         return reponse
-    classeur = Workbook(write_only=True)
-    feuille = classeur.create_sheet("Communes PVD")
-    feuille.append([titre for titre, _ in COLONNES])
-    for ligne in lignes(queryset):
-        feuille.append(ligne)
-    tampon = io.BytesIO()
-    classeur.save(tampon)
-    reponse = HttpResponse(
-        tampon.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    classeur = classeur_creer()
+    feuille_ecrire(
+        classeur,
+        titre="Communes PVD",
+        colonnes=[Colonne(titre, FORMATS_XLSX.get(titre)) for titre, _ in COLONNES],
+        lignes=lignes(queryset),
     )
-    reponse["Content-Disposition"] = f'attachment; filename="{nom}.xlsx"'
-    return reponse
+    return classeur_reponse(classeur, nom_fichier=nom)

@@ -70,7 +70,12 @@ class CommuneFilter(django_filters.FilterSet):
     liste = django_filters.ChoiceFilter(
         label="Liste PVD", choices=CHOIX_LISTE, empty_label=None, method="filtrer_liste"
     )
-    nom = django_filters.CharFilter(label="Nom de la commune", lookup_expr="icontains")
+    nom = django_filters.CharFilter(
+        label="Commune, code INSEE ou EPCI",
+        help_text="Accents et majuscules indifférents : « chatillon », « 35072 », « vitre communaute ».",
+        max_length=100,
+        method="filtrer_recherche",
+    )
     departement = ChoixRapideFilter(
         label="Département",
         queryset=Departement.objects.none(),
@@ -145,6 +150,9 @@ class CommuneFilter(django_filters.FilterSet):
         if value == LISTE_TOUTES:
             return queryset
         return queryset.filter(PVD)
+
+    def filtrer_recherche(self, queryset, name, value):
+        return queryset.rechercher(value)
 
     def filtrer_chef(self, queryset, name, value):
         return queryset.filter(chef_de_projet_statut=value)

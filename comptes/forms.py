@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from dsfr.forms import DsfrBaseForm
 
 from comptes.models import User
@@ -34,3 +34,28 @@ class CodeForm(DsfrBaseForm):
         ),
         error_messages={"required": "Saisissez le code affiché par votre application."},
     )
+
+
+class MotDePasseOublieForm(DsfrBaseForm):
+    email = forms.EmailField(
+        label="Adresse électronique",
+        help_text="Celle de votre compte PVD Suivi. Format attendu : nom@domaine.gouv.fr",
+        max_length=254,
+        error_messages={
+            "required": "Saisissez l’adresse électronique de votre compte.",
+            "invalid": "Saisissez une adresse électronique valide, par exemple nom@domaine.gouv.fr.",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
+class NouveauMotDePasseForm(DsfrBaseForm, SetPasswordForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "Nouveau mot de passe"
+        self.fields[
+            "new_password1"
+        ].help_text = "Au moins 12 caractères, ni trop courant, ni uniquement des chiffres, ni proche de votre identifiant."
+        self.fields["new_password2"].label = "Confirmez le nouveau mot de passe"
+        self.fields["new_password2"].help_text = "Saisissez-le une seconde fois."
+        self._bound_fields_cache.clear()

@@ -124,6 +124,9 @@ class TypeEvenement(models.TextChoices):
     DOUBLE_FACTEUR_ACTIVE = "double_facteur_active", "Second facteur activé"
     DOUBLE_FACTEUR_ECHEC = "double_facteur_echec", "Code de second facteur refusé"
     CODE_SECOURS_UTILISE = "code_secours_utilise", "Code de secours utilisé"
+    MOT_DE_PASSE_DEMANDE = "mot_de_passe_demande", "Réinitialisation du mot de passe demandée"
+    MOT_DE_PASSE_REINITIALISE = "mot_de_passe_reinitialise", "Mot de passe réinitialisé"
+    MOT_DE_PASSE_LIMITE = "mot_de_passe_limite", "Demandes de réinitialisation trop nombreuses"
 
 
 class EvenementSecurite(models.Model):

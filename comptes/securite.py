@@ -1,10 +1,12 @@
 """Journal de sécurité : un événement par fait (connexion, échec, blocage, changement de rôle ou de territoire,
 import, jeton d'API créé ou utilisé), en base (page de l'administration, filtres) et dans les journaux."""
 
+import hashlib
 import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from comptes.models import EvenementSecurite, TypeEvenement
@@ -45,6 +47,21 @@ def evenements_securite_purger(*, maintenant=None):
     limite = (maintenant or timezone.now()) - timedelta(days=settings.SECURITE_CONSERVATION_JOURS)
     supprimes, _ = EvenementSecurite.objects.filter(created_at__lt=limite).delete()
     return supprimes
+
+
+def limite_depassee(*, quoi, cle, limite, duree_s):
+    """Compte une demande de plus pour (quoi, cle) dans la fenêtre de duree_s secondes ; True au-delà de
+    `limite`. Compteur du cache (Redis en production : partagé entre les processus web). La clé est hachée :
+    ni adresse IP ni adresse électronique en clair dans le cache."""
+    empreinte = hashlib.sha256(f"{quoi}:{cle}".encode()).hexdigest()[:32]
+    nom = f"limite:{quoi}:{empreinte}"
+    cache.add(nom, 0, timeout=duree_s)
+    try:
+        nombre = cache.incr(nom)
+    except ValueError:  # clé expirée entre add et incr
+        cache.set(nom, 1, timeout=duree_s)
+        nombre = 1
+    return nombre > limite
 
 
 def connexion_noter(sender, request, user, **kwargs):

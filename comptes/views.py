@@ -15,9 +15,17 @@ from django.views.generic import FormView
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 from comptes import double_facteur
-from comptes.forms import CodeForm, ConnexionForm, PreferencesForm
+from comptes.forms import (
+    CodeForm,
+    ConnexionForm,
+    MotDePasseOublieForm,
+    NouveauMotDePasseForm,
+    PreferencesForm,
+)
+from comptes.models import TypeEvenement
 from comptes.proconnect import proconnect_logout_url
-from comptes.services import preferences_enregistrer
+from comptes.securite import adresse_ip, evenement_securite_enregistrer, limite_depassee
+from comptes.services import mot_de_passe_oubli_demander, mot_de_passe_reinitialiser, preferences_enregistrer
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +38,64 @@ class ConnexionView(auth_views.LoginView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(proconnect=settings.PROCONNECT_ENABLED, **kwargs)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class MotDePasseOublieView(auth_views.PasswordResetView):
+    """Demande d'un lien de réinitialisation (comptes locaux). La réponse est la même que l'adresse soit
+    celle d'un compte, d'un compte ProConnect sans mot de passe, ou d'aucun : rien ne dit qui a un compte."""
+
+    form_class = MotDePasseOublieForm
+    template_name = "registration/mot_de_passe_oublie.html"
+    extra_context = {"title": "Mot de passe oublié"}
+
+    def form_valid(self, form):
+        minutes = settings.MOT_DE_PASSE_OUBLI_FENETRE_MINUTES
+        if limite_depassee(
+            quoi="mot_de_passe_ip",
+            cle=adresse_ip(self.request) or "",
+            limite=settings.MOT_DE_PASSE_OUBLI_PAR_IP,
+            duree_s=minutes * 60,
+        ):
+            evenement_securite_enregistrer(
+                type=TypeEvenement.MOT_DE_PASSE_LIMITE, request=self.request, detail="par adresse IP"
+            )
+            return render(
+                self.request,
+                "registration/mot_de_passe_limite.html",
+                {"title": "Trop de demandes", "minutes": minutes},
+                status=429,
+            )
+        mot_de_passe_oubli_demander(email=form.cleaned_data["email"], request=self.request)
+        return HttpResponseRedirect(reverse("password_reset_done"))
+
+
+@method_decorator(login_not_required, name="dispatch")
+class MotDePasseEnvoyeView(auth_views.PasswordResetDoneView):
+    template_name = "registration/mot_de_passe_envoye.html"
+    extra_context = {"title": "Vérifiez votre messagerie"}
+
+    def get_context_data(self, **kwargs):
+        heures = max(1, settings.PASSWORD_RESET_TIMEOUT // 3600)
+        return super().get_context_data(heures=heures, **kwargs)
+
+
+@method_decorator(login_not_required, name="dispatch")
+class NouveauMotDePasseView(auth_views.PasswordResetConfirmView):
+    form_class = NouveauMotDePasseForm
+    template_name = "registration/mot_de_passe_nouveau.html"
+    extra_context = {"title": "Nouveau mot de passe"}
+
+    def form_valid(self, form):
+        mot_de_passe_reinitialiser(form=form, request=self.request)
+        del self.request.session[auth_views.INTERNAL_RESET_SESSION_TOKEN]
+        return HttpResponseRedirect(reverse("password_reset_complete"))
+
+
+@method_decorator(login_not_required, name="dispatch")
+class MotDePasseChangeView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/mot_de_passe_change.html"
+    extra_context = {"title": "Mot de passe modifié"}
 
 
 class DeconnexionView(auth_views.LogoutView):

@@ -37,6 +37,16 @@ def cle_alphabetique(texte):
     return sans_accents.casefold(), texte
 
 
+def texte_recherche(texte):
+    """Forme de recherche d'un nom : minuscules, sans accents ni ligatures, tirets, apostrophes et autres
+    signes remplacés par une espace (« Châtillon-en-Vendelais » → « chatillon en vendelais », « L’Haÿ » →
+    « l hay »). Le même calcul remplit les colonnes nom_recherche et transforme ce que l'on cherche : les deux
+    bases (SQLite, PostgreSQL) comparent alors les mêmes chaînes."""
+    texte = unicodedata.normalize("NFKD", (texte or "").translate(LIGATURES))
+    sans_accents = "".join(c for c in texte if not unicodedata.combining(c)).casefold()
+    return " ".join("".join(c if c.isalnum() else " " for c in sans_accents).split())
+
+
 def trier_alphabetique(objets, cle=lambda objet: objet.nom):
     """Liste des objets dans l'ordre alphabétique français de cle(objet) (par défaut, leur nom)."""
     return sorted(objets, key=lambda objet: cle_alphabetique(cle(objet)))

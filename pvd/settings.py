@@ -136,6 +136,14 @@ AXES_LOCKOUT_PARAMETERS = ["username", ["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "comptes.views.connexion_verrouillee"
 AXES_USERNAME_FORM_FIELD = "username"
+# Mot de passe oublié (comptes locaux) : au plus N demandes par adresse électronique et par adresse IP dans la
+# fenêtre ; au-delà, plus aucun e-mail pour cette adresse électronique (même réponse à l'écran : rien ne dit si
+# le compte existe), et une page « trop de demandes » pour cette adresse IP. Lien valable
+# PASSWORD_RESET_TIMEOUT secondes (1 heure).
+MOT_DE_PASSE_OUBLI_PAR_ADRESSE = env.int("MOT_DE_PASSE_OUBLI_PAR_ADRESSE", default=3)
+MOT_DE_PASSE_OUBLI_PAR_IP = env.int("MOT_DE_PASSE_OUBLI_PAR_IP", default=10)
+MOT_DE_PASSE_OUBLI_FENETRE_MINUTES = env.int("MOT_DE_PASSE_OUBLI_FENETRE_MINUTES", default=60)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 # Argon2 (recommandé par Django) : résistant aux attaques par GPU et moins coûteux en CPU que PBKDF2 à
 # 1 000 000 d'itérations ; les anciens hachages sont convertis à la connexion suivante.
 PASSWORD_HASHERS = [

@@ -15,6 +15,16 @@ urlpatterns = [
     path(
         "connexion/proconnect/retour/", comptes_views.ProConnectRetourView.as_view(), name="proconnect-retour"
     ),
+    path("mot-de-passe/oublie/", comptes_views.MotDePasseOublieView.as_view(), name="password_reset"),
+    path("mot-de-passe/envoye/", comptes_views.MotDePasseEnvoyeView.as_view(), name="password_reset_done"),
+    path(
+        "mot-de-passe/nouveau/<uidb64>/<token>/",
+        comptes_views.NouveauMotDePasseView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "mot-de-passe/modifie/", comptes_views.MotDePasseChangeView.as_view(), name="password_reset_complete"
+    ),
     path("connexion/code/", comptes_views.VerificationView.as_view(), name="verification"),
     path("compte/", comptes_views.CompteView.as_view(), name="compte"),
     path("compte/double-facteur/", comptes_views.DoubleFacteurView.as_view(), name="double_facteur"),

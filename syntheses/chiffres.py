@@ -244,7 +244,8 @@ def _clubs_region(clubs):
         "reunions_count": sum(c["reunions_count"] for c in clubs.values()),
         "reunions_s1_count": sum(c["reunions_s1_count"] for c in clubs.values()),
         "conformes_count": sum(1 for c in clubs.values() if c["statut"] == "conforme"),
-        "departements_count": len(clubs),
+        # Un département sans commune PVD (rythme « sans objet ») n'est pas attendu au rythme.
+        "departements_count": sum(1 for c in clubs.values() if c["statut"] != "sans_objet"),
     }
 
 

@@ -90,6 +90,7 @@ class Donnees:
     lignes: list = field(default_factory=list)  # valeurs brutes
     liens: list | None = None  # adresse de la première cellule de chaque ligne
     total: list | None = None  # ligne de total (pied du tableau)
+    feuille: str = ""  # nom de la feuille XLSX (31 caractères au plus) quand le titre est trop long
 
     @property
     def colonnes_affichees(self):
@@ -271,6 +272,7 @@ def donnees_mensuelles(serie):
     return Donnees(
         nom="phase-operationnelle-par-mois",
         titre="Communes en phase opérationnelle, à la fin de chaque mois",
+        feuille="Phase opérationnelle par mois",
         colonnes=[
             Colonne("Mois", "mois"),
             Colonne("Communes en phase opérationnelle", "nombre"),
@@ -306,6 +308,7 @@ def donnees_financements(total):
     return Donnees(
         nom="financements-par-dispositif",
         titre="Financements par dispositif (hors fonds vert)",
+        feuille="Financements hors fonds vert",
         colonnes=[
             Colonne("Dispositif"),
             Colonne("Lignes de financement", "nombre"),
@@ -331,6 +334,7 @@ def donnees_fonds_vert(total):
     return Donnees(
         nom="fonds-vert-par-mesure",
         titre="Fonds vert par axe et par mesure",
+        feuille="Fonds vert par axe et mesure",
         colonnes=[
             Colonne("Axe"),
             Colonne("Mesure"),
@@ -348,6 +352,7 @@ def donnees_carte(*, indicateur, zones, libelle):
     return Donnees(
         nom="carte",
         titre=f"{indicateur.libelle} par {libelle.lower()}",
+        feuille=f"Carte par {libelle.lower()}",  # l'indicateur est le titre de la seconde colonne
         colonnes=[Colonne(libelle), Colonne(indicateur.libelle, indicateur.format)],
         lignes=[[z["etiquette"], z["valeur"]] for z in zones],
         liens=[z["url"] for z in zones],

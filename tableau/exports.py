@@ -8,13 +8,14 @@ from decimal import Decimal
 
 from django.http import Http404, HttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 
 from communes.exports import neutraliser
+from pvd.tableur import Colonne, classeur_creer, classeur_reponse, feuille_ecrire
 from tableau.donnees import ordre_alphabetique
 from tableau.indicateurs import euros
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Format XLSX de chaque format de colonne du tableau de bord (tableau.donnees.Colonne.format).
+FORMATS_XLSX = {"part": "pourcent", "euros": "euros", "mois": "mois", "nombre": None, "texte": None}
 
 
 def _entete(colonne):
@@ -40,6 +41,24 @@ def _lignes(donnees):
     yield [_entete(c) for c in donnees.colonnes]
     for ligne in [*donnees.lignes, *([donnees.total] if donnees.total else [])]:
         yield [_brute(c, v) for c, v in zip(donnees.colonnes, ligne, strict=True)]
+
+
+def _xlsx(colonne, valeur):
+    """Valeur réelle pour le tableur : part de 0 à 1 (affichée en %), euros, mois en date (1er du mois)."""
+    if valeur is None:
+        return None
+    if colonne.format == "part":
+        return float(valeur)
+    if colonne.format == "euros":
+        return euros(valeur)
+    if colonne.format == "mois":
+        return valeur
+    return neutraliser(valeur)
+
+
+def _lignes_xlsx(donnees):
+    for ligne in [*donnees.lignes, *([donnees.total] if donnees.total else [])]:
+        yield [_xlsx(c, v) for c, v in zip(donnees.colonnes, ligne, strict=True)]
 
 
 def _csv(valeur):
@@ -73,13 +92,12 @@ def donnees_exporter(*, tableaux, nom, format_export, prefixe):
         reponse = HttpResponse(tampon.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
         reponse["Content-Disposition"] = f'attachment; filename="{fichier}.csv"'
         return reponse
-    classeur = Workbook(write_only=True)
+    classeur = classeur_creer()
     for donnees in choisis:
-        feuille = classeur.create_sheet(donnees.nom[:31])
-        for ligne in _lignes(donnees):
-            feuille.append(ligne)
-    tampon = io.BytesIO()
-    classeur.save(tampon)
-    reponse = HttpResponse(tampon.getvalue(), content_type=XLSX)
-    reponse["Content-Disposition"] = f'attachment; filename="{fichier}.xlsx"'
-    return reponse
+        feuille_ecrire(
+            classeur,
+            titre=donnees.feuille or donnees.titre,
+            colonnes=[Colonne(_entete(c), FORMATS_XLSX[c.format]) for c in donnees.colonnes],
+            lignes=_lignes_xlsx(donnees),
+        )
+    return classeur_reponse(classeur, nom_fichier=fichier)

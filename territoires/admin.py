@@ -20,14 +20,14 @@ class DepartementAdmin(admin.ModelAdmin):
 class EpciAdmin(admin.ModelAdmin):
     list_display = ("siren", "nom", "type", "population")
     list_filter = ("type",)
-    search_fields = ("siren", "nom")
+    search_fields = ("siren", "nom", "nom_recherche")  # « vitre » trouve « Vitré »
 
 
 @admin.register(Commune)
 class CommuneAdmin(admin.ModelAdmin):
     list_display = ("code_insee", "nom", "departement", "epci", "population", "id_pvd", "sortie_liste")
     list_filter = ("departement__region", "sortie_liste")
-    search_fields = ("code_insee", "nom", "id_pvd")
+    search_fields = ("code_insee", "nom", "nom_recherche", "id_pvd")  # « chatillon » trouve « Châtillon »
     list_select_related = ("departement", "epci", "sortie_liste")
     autocomplete_fields = ("epci",)
     readonly_fields = ("code_insee",)

@@ -1,9 +1,12 @@
+import re
+
 from django.db import models
 from django.db.models import Exists, F, Func, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, Collate
 from django.utils import timezone
 
 from comptes.models import territory_q
+from pvd.formats import texte_recherche
 from territoires.constants import COLLATION_FR, EpciType, Zone
 
 
@@ -16,6 +19,26 @@ def count_subquery(queryset):
 # Dans la liste PVD en vigueur (le dernier chargement) ; une commune sortie de la liste garde son identifiant.
 PVD = Q(id_pvd__isnull=False, sortie_liste__isnull=True)
 SORTIE = Q(id_pvd__isnull=False, sortie_liste__isnull=False)
+
+
+# Un code INSEE de commune, entier ou son début (« 350 », « 35072 », « 2A004 ») ; un code de département ou
+# de région (« 35 », « 2A », « 974 »).
+DEBUT_CODE_INSEE = re.compile(r"^(\d{3,5}|2[AB]\d{1,3})$")
+CODE_TERRITOIRE = re.compile(r"^(\d{2,3}|2[AB])$")
+
+
+def mots_recherche(texte):
+    """Les mots cherchés, sous la forme des colonnes nom_recherche (voir pvd.formats.texte_recherche)."""
+    return texte_recherche(texte).split()
+
+
+def nom_contient(champ, mots):
+    """Chaque mot est dans le champ (une colonne nom_recherche) : « chatillon vendelais » trouve
+    « chatillon en vendelais ». Sous PostgreSQL, un index GIN pg_trgm sert chaque LIKE '%mot%'."""
+    condition = Q()
+    for mot in mots:
+        condition &= Q(**{f"{champ}__contains": mot})
+    return condition
 
 
 def alphabetique(champ="nom"):
@@ -76,6 +99,13 @@ class EpciQuerySet(models.QuerySet):
 class Epci(models.Model):
     siren = models.CharField("SIREN", max_length=9, primary_key=True)
     nom = models.CharField("nom", max_length=200)
+    nom_recherche = models.CharField(
+        "nom pour la recherche",
+        max_length=200,
+        editable=False,
+        default="",
+        help_text="Nom en minuscules, sans accents, tirets ni apostrophes (calculé depuis le nom).",
+    )
     type = models.CharField("nature juridique", max_length=5, choices=EpciType.choices)
     population = models.PositiveIntegerField("population totale", null=True, blank=True)
 
@@ -89,12 +119,36 @@ class Epci(models.Model):
     def __str__(self):
         return self.nom
 
+    def save(self, *args, **kwargs):
+        # Règle de la ligne : la forme de recherche suit le nom (le chargement du référentiel la calcule aussi,
+        # ses créations en masse ne passant pas par save()).
+        self.nom_recherche = texte_recherche(self.nom)
+        if kwargs.get("update_fields") is not None and "nom" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "nom_recherche"}
+        super().save(*args, **kwargs)
+
 
 class CommuneQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(
             territory_q(user, region_path="departement__region_id", departement_path="departement_id")
         )
+
+    def rechercher(self, texte):
+        """Les communes dont le nom ou le nom de l'EPCI contient chaque mot cherché (accents, casse, tirets et
+        apostrophes ignorés : « chatillon », « CHÂTILLON » trouvent « Châtillon-en-Vendelais »), ou dont le
+        code INSEE commence par le texte (« 35072 », « 2a004 »). Mêmes résultats sous SQLite et PostgreSQL :
+        la comparaison porte sur les colonnes nom_recherche, calculées en Python (docs/fonctionnalites.md)."""
+        mots = mots_recherche(texte)
+        if not mots:
+            return self
+        condition = nom_contient("nom_recherche", mots) | Q(
+            epci__in=Epci.objects.filter(nom_contient("nom_recherche", mots)).values("pk")
+        )
+        code = (texte or "").strip().upper()
+        if DEBUT_CODE_INSEE.match(code):
+            condition |= Q(code_insee__startswith=code)
+        return self.filter(condition)
 
     def pvd(self):
         """Les communes de la liste PVD en vigueur."""
@@ -131,6 +185,13 @@ class CommuneQuerySet(models.QuerySet):
 class Commune(models.Model):
     code_insee = models.CharField("code INSEE", max_length=5, primary_key=True)
     nom = models.CharField("nom", max_length=100)
+    nom_recherche = models.CharField(
+        "nom pour la recherche",
+        max_length=100,
+        editable=False,
+        default="",
+        help_text="Nom en minuscules, sans accents, tirets ni apostrophes (calculé depuis le nom).",
+    )
     departement = models.ForeignKey(
         Departement, verbose_name="département", on_delete=models.PROTECT, related_name="communes"
     )
@@ -186,6 +247,13 @@ class Commune(models.Model):
 
     def __str__(self):
         return f"{self.nom} ({self.code_insee})"
+
+    def save(self, *args, **kwargs):
+        # Règle de la ligne : la forme de recherche suit le nom (voir Epci.save()).
+        self.nom_recherche = texte_recherche(self.nom)
+        if kwargs.get("update_fields") is not None and "nom" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "nom_recherche"}
+        super().save(*args, **kwargs)
 
     @property
     def is_pvd(self):

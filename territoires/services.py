@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 
+from pvd.formats import texte_recherche
 from territoires.constants import EpciType
 from territoires.models import ChargementListe, Commune, Departement, Epci, Region
 
@@ -314,7 +315,13 @@ def _epci_depuis_csv(enregistrements):
         type_epci = e.texte("type")
         if type_epci not in types:
             raise e.erreur("type", f"nature juridique inconnue : « {type_epci} ».")
-        epcis[siren] = {"nom": e.texte("nom"), "type": type_epci, "population": e.entier("population_totale")}
+        nom = e.texte("nom")
+        epcis[siren] = {
+            "nom": nom,
+            "nom_recherche": texte_recherche(nom),
+            "type": type_epci,
+            "population": e.entier("population_totale"),
+        }
     return epcis
 
 
@@ -327,7 +334,13 @@ def _epci_depuis_json(enregistrements):
         type_epci = e.texte("type")
         if type_epci not in types:
             raise e.erreur("type", f"nature juridique inconnue : « {type_epci} ».")
-        epcis[siren] = {"nom": e.texte("nom"), "type": type_epci, "population": e.entier("populationTotale")}
+        nom = e.texte("nom")
+        epcis[siren] = {
+            "nom": nom,
+            "nom_recherche": texte_recherche(nom),
+            "type": type_epci,
+            "population": e.entier("populationTotale"),
+        }
         for membre in e.valeurs.get("membres") or []:
             code = str(membre.get("code", ""))
             if not CODE_INSEE.match(code):
@@ -358,8 +371,10 @@ def _communes(enregistrements, departements, epcis, membres):
             epci = e.texte("siren_epci", obligatoire=False, motif=SIREN, libelle="SIREN")
             if epci and epci not in epcis:
                 raise e.erreur("siren_epci", f"EPCI inconnu : « {epci} ».")
+        nom = e.texte("nom")
         communes[code] = {
-            "nom": e.texte("nom"),
+            "nom": nom,
+            "nom_recherche": texte_recherche(nom),
             "departement_id": departement,
             "epci_id": epci or None,
             "population": e.entier("population"),

@@ -136,7 +136,9 @@ def _attendu(reunions, code, annee, aujourd_hui):
     dates = [d for c, d in reunions if c == code and d.year == annee and d <= aujourd_hui]
     s1 = [d for d in dates if d <= date(annee, 6, 30)]
     prevues = [d for c, d in reunions if c == code and d.year == annee and d > aujourd_hui]
-    if s1 and len(dates) >= 2:
+    if not Commune.objects.pvd().filter(departement_id=code).exists():
+        statut = StatutRythme.SANS_OBJET
+    elif s1 and len(dates) >= 2:
         statut = StatutRythme.CONFORME
     elif (aujourd_hui > date(annee, 6, 30) and not s1) or (
         aujourd_hui > date(annee, 12, 31) and len(dates) < 2
@@ -181,7 +183,34 @@ def test_une_seule_requete_et_filtrable_par_statut(django_assert_num_queries):
     en_defaut = rythme_clubs(Departement.objects.all(), 2024, aujourd_hui=date(2025, 1, 15)).filter(
         statut=StatutRythme.EN_DEFAUT
     )
-    assert en_defaut.count() == 100 and not en_defaut.filter(code="22").exists()
+    avec_pvd = set(Commune.objects.pvd().values_list("departement_id", flat=True))
+    assert set(en_defaut.values_list("code", flat=True)) == avec_pvd - {"22"}
+
+
+def test_departement_sans_commune_pvd_sans_objet_et_jamais_en_defaut(client, user_national):
+    """Un département sans commune PVD n'a pas de club à réunir : « sans objet », ni en défaut ni conforme,
+    y compris quand les deux échéances de l'année sont passées."""
+    sans_pvd = set(Departement.objects.values_list("code", flat=True)) - set(
+        Commune.objects.pvd().values_list("departement_id", flat=True)
+    )
+    assert sans_pvd  # la liste officielle ne couvre pas tous les départements
+    apres = date(2025, 2, 1)
+    lignes = {d.code: d for d in rythme_clubs(Departement.objects.all(), 2024, aujourd_hui=apres)}
+    for code in sans_pvd:
+        assert lignes[code].statut == StatutRythme.SANS_OBJET, code
+        assert rythme_motifs(lignes[code], 2024, aujourd_hui=apres) == [
+            "aucune commune PVD dans le département"
+        ]
+    assert {c for c, d in lignes.items() if d.statut == StatutRythme.SANS_OBJET} == sans_pvd
+    regions = list(rythme_par_region(rythme_clubs(Departement.objects.all(), 2024, aujourd_hui=apres)))
+    assert sum(r["sans_objet_count"] for r in regions) == len(sans_pvd)
+    assert sum(r["en_defaut_count"] for r in regions) == Departement.objects.count() - len(sans_pvd)
+    # La page du rythme : badge « Sans objet » sur la ligne, et le compte à part.
+    client.force_login(user_national)
+    code = sorted(sans_pvd)[0]
+    page = client.get("/clubs/rythme/", {"annee": 2024, "region": lignes[code].region_id}).content.decode()
+    assert "Sans objet" in page and "aucune commune PVD dans le département" in page
+    assert 'id="rythme-sans-objet"' in page
 
 
 def test_synthese_par_region_coherente_avec_les_departements():

@@ -213,6 +213,6 @@ def test_export_des_chiffres_cles_en_euros(client, user_national):
     classeur = load_workbook(
         io.BytesIO(client.get(url, {"export": "xlsx", "tableau": "chiffres-cles"}).content)
     )
-    valeurs = {ligne[0]: ligne for ligne in classeur["chiffres-cles"].iter_rows(values_only=True)}
+    valeurs = {ligne[0]: ligne for ligne in classeur["Chiffres clés"].iter_rows(values_only=True)}
     assert Decimal(str(valeurs["Financements accordés (€)"][1])) == attendu
     assert valeurs["Communes PVD"][1] == cles["Communes PVD"].valeur

@@ -154,6 +154,40 @@ def test_export_xlsx_et_formules_neutralisees(client, user_national, suivi_35):
     assert next(ligne for ligne in csv_lignes if ligne["Code INSEE"] == "35012")["Commune"] == "'=1+2"
 
 
+def test_export_xlsx_en_tete_gras_fige_filtre_largeurs_dates_et_nombres(client, user_departemental, suivi_35):
+    """Relu avec openpyxl : en-tête en gras et figé, filtre automatique sur tout le tableau, largeurs
+    ajustées, dates et montants en vraies valeurs au format français, feuille au nom français."""
+    client.force_login(user_departemental)
+    reponse = client.get(reverse("communes:liste"), {"export": "xlsx"})
+    assert reponse["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    classeur = load_workbook(io.BytesIO(reponse.content))
+    assert classeur.sheetnames == ["Communes PVD"]
+    feuille = classeur["Communes PVD"]
+    entete = feuille[1]
+    assert [c.value for c in entete][:2] == ["Code INSEE", "Commune"]
+    assert all(c.font.b for c in entete)
+    assert not any(c.font.b for c in feuille[2])
+    assert feuille.freeze_panes == "A2"
+    derniere = entete[-1].column_letter
+    assert feuille.auto_filter.ref == f"A1:{derniere}{pvd_par_departement()['35'] + 1}"
+    largeurs = {c.column_letter: feuille.column_dimensions[c.column_letter].width for c in entete}
+    assert all(8 <= largeur <= 60 for largeur in largeurs.values())
+    titres = {c.value: c.column_letter for c in entete}
+    # La colonne des noms de communes est au moins aussi large que le plus long nom de la première page.
+    noms = [c.value for c in feuille[titres["Commune"]][1:]]
+    assert largeurs[titres["Commune"]] >= max(len(n) for n in noms)
+    ligne = next(r for r in feuille.iter_rows(min_row=2) if r[0].value == "35012")
+    cellules = {titre: ligne[i] for i, titre in enumerate(titres)}
+    cadre = cellules["Convention-cadre signée le"]
+    assert cadre.is_date and cadre.value.date() == datetime.date(2023, 2, 1)
+    assert cadre.number_format == "dd/mm/yyyy"
+    montant = cellules["Financements accordés (€)"]
+    assert montant.data_type == "n" and montant.value == pytest.approx(52500.5)
+    assert "€" in montant.number_format
+    population = cellules["Population"]
+    assert population.data_type == "n" and population.number_format == "#,##0"
+
+
 def test_export_respecte_le_territoire(client, user_regional):
     client.force_login(user_regional)
     lignes = _lignes_csv(client.get(reverse("communes:liste"), {"export": "csv"}))

@@ -173,7 +173,13 @@ MATRICE = {
     "logout": Regle(sans, deconnexion),
     "proconnect": Regle(sans, publique(404)),  # ProConnect non configuré dans les tests
     "proconnect-retour": Regle(sans, publique(404)),
-    "sante": Regle(sans, publique(200, 503, post=[405])),  # 503 : pas de worker pendant ce test
+    "sante": Regle(sans, publique(200, 503, post=[405])),
+    # Mot de passe oublié : pages publiques (POST vide → le formulaire et son erreur) ; lien faux → page « lien
+    # plus valable », en GET comme en POST (tests/test_mot_de_passe.py).
+    "password_reset": Regle(sans, publique(200)),
+    "password_reset_done": Regle(sans, publique(200, post=[405])),
+    "password_reset_confirm": Regle(lambda o, t: {"uidb64": "MQ", "token": "faux-jeton"}, publique(200)),
+    "password_reset_complete": Regle(sans, publique(200, post=[405])),  # 503 : pas de worker pendant ce test
     # Second facteur : l'activer (formulaire ; POST vide → le formulaire et son erreur) ; la vérification
     # renvoie à la page demandée un compte qui ne l'a pas activé.
     "double_facteur": Regle(sans, lambda r, t, m: {302} if r == "anonyme" else {200}),
@@ -242,6 +248,8 @@ MATRICE = {
         ),
     ),
     "territoires:region": Regle(region, lecture_territoriale()),
+    # Recherche de l'en-tête : résultats limités au territoire de l'utilisateur (tests/test_recherche.py).
+    "territoires:recherche": Regle(sans, lecture_libre),
     "territoires:departement": Regle(departement, lecture_territoriale()),
     "tableau:carte_json": Regle(sans, lecture_libre),
     "tableau:definitions": Regle(sans, lecture_libre),

@@ -461,8 +461,24 @@ def test_exports_csv_et_xlsx_de_chaque_tableau(client, user_national, suivi_bret
         "Phase opérationnelle, part (%)"
     ] == f"{round(a['operationnelle'] / (a['communes'] - a['retirees']) * 100, 1)}".replace(".", ",")
     classeur = load_workbook(io.BytesIO(client.get(url, {"export": "xlsx", "tableau": "tout"}).content))
-    assert classeur.sheetnames == noms
-    actions = list(classeur["actions-par-statut"].iter_rows(values_only=True))
+    # Feuilles aux noms français (titre du tableau, ou son nom court s'il dépasse les 31 caractères d'Excel).
+    tableaux = page.context["view"].tableaux_de_donnees()
+    assert classeur.sheetnames == [d.feuille or d.titre for d in tableaux]
+    assert all(len(nom) <= 31 for nom in classeur.sheetnames)
+    assert "Chiffres clés" in classeur.sheetnames and "Actions par statut" in classeur.sheetnames
+    for feuille in classeur.worksheets:
+        assert feuille.freeze_panes == "A2", feuille.title
+        assert all(cellule.font.b for cellule in feuille[1]), feuille.title
+        assert (
+            feuille.auto_filter.ref
+            == f"A1:{feuille.cell(1, feuille.max_column).column_letter}{feuille.max_row}"
+        )
+    # Mois en vraies dates (1er du mois), parts en fraction affichée en %, montants en nombres.
+    mensuel = classeur["Phase opérationnelle par mois"]
+    assert isinstance(mensuel["A2"].value, datetime.datetime) and mensuel["A2"].number_format == "mm/yyyy"
+    parts = [c for c in mensuel[2] if c.number_format == "0.0 %"]
+    assert parts and all(c.value is None or 0 <= c.value <= 1 for c in parts)
+    actions = list(classeur["Actions par statut"].iter_rows(values_only=True))
     assert actions[-1][1] == sum(attendus(BRETAGNE)["actions"].values())
     assert client.get(url, {"export": "csv", "tableau": "inconnu"}).status_code == 404
 
