@@ -227,6 +227,20 @@ class Synthese(models.Model):
     def is_modifiable(self):
         return self.etat == EtatSynthese.EN_REDACTION
 
+    @property
+    def signature_manquante(self):
+        """Ce qui manque à la signature de la lettre (lieu, titre et nom du signataire) : la note transmise est
+        la lettre signée du préfet de région, elle ne part pas sans."""
+        return [
+            libelle
+            for champ, libelle in (
+                ("lieu", "le lieu de signature"),
+                ("signataire_titre", "le titre du signataire"),
+                ("signataire_nom", "le nom du signataire"),
+            )
+            if not getattr(self, champ).strip()
+        ]
+
 
 class SectionQuerySet(models.QuerySet):
     def for_user(self, user):

@@ -419,17 +419,7 @@ def synthese_transmettre(*, synthese, user):
     _verifier_consolidation(actuelle, user)
     if actuelle.etat != EtatSynthese.VALIDEE:
         raise TransitionInterdite("Validez la note avant de la transmettre au ministère.")
-    manquants = [
-        libelle
-        for champ, libelle in (
-            ("lieu", "le lieu de signature"),
-            ("signataire_titre", "le titre du signataire"),
-            ("signataire_nom", "le nom du signataire"),
-        )
-        if not getattr(actuelle, champ).strip()
-    ]
-    if manquants:
-        # La note transmise est la lettre signée du préfet de région : elle ne part pas sans sa signature.
+    if manquants := actuelle.signature_manquante:
         raise TransitionInterdite(
             f"Avant de transmettre, indiquez {', '.join(manquants)} (vue d’ensemble régionale ; rouvrez la "
             "note pour les saisir)."

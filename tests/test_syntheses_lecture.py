@@ -169,6 +169,12 @@ def test_valider_signale_les_sections_soumises_non_acceptees(client, note, user_
     # Ce n'est qu'un avertissement : la note se valide.
     synthese_vue_ensemble_enregistrer(synthese=note, user=user_regional, vue_ensemble="Vue.", version=0)
     assert synthese_valider(synthese=_section(note, "22").synthese, user=user_regional).etat == "validee"
+    # Validée sans signature : la page dit ce qui manque avant de pouvoir transmettre (comme le refus du service).
+    html = client.get(reverse("syntheses:synthese", args=[note.pk])).content.decode()
+    assert (
+        "Avant de transmettre, indiquez le lieu de signature, le titre du signataire, le nom du signataire"
+        in html
+    )
 
 
 def test_chaque_action_a_sa_fenetre_et_sa_page_de_confirmation(
