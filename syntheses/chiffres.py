@@ -249,6 +249,18 @@ def _clubs_region(clubs):
     }
 
 
+def indicateurs_note(synthese, *, today=None):
+    """{code département: Chiffres du moteur} des départements de la note (sept requêtes d'agrégat), sans le
+    reste de synthese_chiffres : pour les chiffres figés et les chiffres de la région seuls."""
+    codes = list(synthese.sections.values_list("departement_id", flat=True))
+    return chiffres_calculer(codes, today=today)
+
+
+def cles_region(synthese):
+    """Les chiffres clés de la région de la note (somme de ses départements), comme au tableau de bord."""
+    return chiffres_cles(Indicateurs.somme(indicateurs_note(synthese).values()))
+
+
 def synthese_chiffres(synthese, *, today=None):
     """Tous les chiffres d'une note : par département et pour la région (nombre de requêtes fixe)."""
     from territoires.models import Departement

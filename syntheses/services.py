@@ -438,11 +438,9 @@ def synthese_transmettre(*, synthese, user):
 
 def instantane_calculer(synthese):
     """Les chiffres de la note à cet instant, en données simples : la région et chacun de ses départements."""
-    from syntheses.chiffres import instantane
-    from tableau.indicateurs import chiffres_calculer
+    from syntheses.chiffres import indicateurs_note, instantane
 
-    codes = list(synthese.sections.values_list("departement_id", flat=True))
-    return instantane(chiffres_calculer(codes), calcule_le=timezone.localdate())
+    return instantane(indicateurs_note(synthese), calcule_le=timezone.localdate())
 
 
 def _figer(synthese):

@@ -22,6 +22,7 @@ from echanges.models import Commentaire
 from pvd.formats import compte, pluriel
 from syntheses import forms, services
 from syntheses.chiffres import (
+    cles_region,
     comparer,
     evolution,
     evolution_campagne,
@@ -276,7 +277,7 @@ class SyntheseVueEnsembleView(FormView):
             breadcrumb=_fil(self.request.user, self.synthese.campagne, self.synthese),
             intro=f"{self.synthese.region.nom} — {self.synthese.campagne.nom}",
             synthese=self.synthese,
-            chiffres=synthese_chiffres(self.synthese),
+            cles_region=cles_region(self.synthese),
             suivant=_suivant(self.request, ""),
             annuler_url=_suivant(self.request, reverse("syntheses:synthese", args=[self.synthese.pk])),
             **kwargs,
@@ -357,7 +358,7 @@ def _confirmations_note(synthese):
             action: (titre, consequence)
             for action, (_, _, _, titre, consequence) in SyntheseTransitionView.actions.items()
         },
-        "avertissement_validation": _non_acceptees(synthese) if synthese.etat == "en_redaction" else "",
+        "avertissement_validation": _non_acceptees(synthese) if synthese.is_modifiable else "",
     }
 
 

@@ -110,6 +110,11 @@ def test_toute_la_note_sur_une_page_avec_les_chiffres_du_tableau_de_bord(client,
     assert [(c.code, c.valeur, c.total, c.non_renseignes) for c in tableau.context["chiffres_cles"]] == (
         _chiffres_tuiles(page)
     )
+    # La page de la vue d'ensemble montre les mêmes chiffres de la région.
+    page_vue = client.get(reverse("syntheses:vue_ensemble", args=[note.pk]))
+    assert [(c.code, c.valeur, c.total, c.non_renseignes) for c in page_vue.context["cles_region"]] == (
+        _chiffres_tuiles(page)
+    )
     # La vue d'ensemble se rédige sur la page même, à côté de ces chiffres.
     assert f'action="{reverse("syntheses:vue_ensemble", args=[note.pk])}"' in html
 
