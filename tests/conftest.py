@@ -118,6 +118,28 @@ def process_env(**extra):
     }
 
 
+def worker_lancer(journal, *, nom, env):
+    """Un vrai worker Celery du projet (un processus, journal dans `journal`) pour suivre une tâche de bout en
+    bout ; à arrêter par tests.test_rappels._arreter."""
+    commande = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "pvd",
+        "worker",
+        "--concurrency=1",
+        "--loglevel=INFO",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-n",
+        f"{nom}@%h",
+    ]
+    with journal.open("w") as sortie:
+        return subprocess.Popen(commande, cwd=BASE_DIR, env=env, stdout=sortie, stderr=subprocess.STDOUT)
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1,14 +1,12 @@
 """Un vrai worker Celery envoie l'e-mail immédiat d'une notification, après la validation de la transaction
 du renvoi, une seule fois même si la tâche est remise deux fois au broker."""
 
-import subprocess
-import sys
 import time
 
 import pytest
 from django.db import transaction
 
-from tests.conftest import BASE_DIR, process_env
+from tests.conftest import process_env, worker_lancer
 from tests.test_rappels import _arreter, _emails_deposes
 
 
@@ -49,23 +47,7 @@ def test_un_vrai_worker_envoie_l_e_mail_du_renvoi_une_seule_fois(
     boite.mkdir()
     env = process_env(EMAIL_URL="filemail://", EMAIL_FILE_PATH=str(boite), CONN_MAX_AGE="0")
     journal = tmp_path / "worker.log"
-    commande = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "pvd",
-        "worker",
-        "--concurrency=1",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-n",
-        f"echanges-{tmp_path.name}@%h",
-    ]
-    with journal.open("w") as sortie:
-        worker = subprocess.Popen(commande, cwd=BASE_DIR, env=env, stdout=sortie, stderr=subprocess.STDOUT)
+    worker = worker_lancer(journal, nom=f"echanges-{tmp_path.name}", env=env)
     try:
         with django_db_blocker.unblock():
             from comptes.models import User

@@ -13,13 +13,11 @@ NOUVEAU = "Un-nouveau-mot-de-passe-2026"
 
 
 def test_un_vrai_worker_envoie_le_lien(django_db_setup, django_db_blocker, tmp_path):
-    import subprocess
-    import sys
     import time
 
     from django.test import Client
 
-    from tests.conftest import BASE_DIR, broker_vider, process_env
+    from tests.conftest import broker_vider, process_env, worker_lancer
     from tests.test_rappels import _arreter, _emails_deposes
 
     boite = tmp_path / "emails"
@@ -36,23 +34,7 @@ def test_un_vrai_worker_envoie_le_lien(django_db_setup, django_db_blocker, tmp_p
     broker_vider()
     env = process_env(EMAIL_URL="filemail://", EMAIL_FILE_PATH=str(boite), CONN_MAX_AGE="0")
     journal = tmp_path / "worker.log"
-    commande = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "pvd",
-        "worker",
-        "--concurrency=1",
-        "--loglevel=INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-n",
-        f"mdp-{tmp_path.name}@%h",
-    ]
-    with journal.open("w") as sortie:
-        worker = subprocess.Popen(commande, cwd=BASE_DIR, env=env, stdout=sortie, stderr=subprocess.STDOUT)
+    worker = worker_lancer(journal, nom=f"mdp-{tmp_path.name}", env=env)
     try:
         with django_db_blocker.unblock():
             client = Client()
