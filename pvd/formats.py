@@ -26,15 +26,18 @@ MOIS = [
 LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss", "’": "'", "ʼ": "'"})
 
 
+def _sans_accents(texte):
+    """Le texte en minuscules, sans accents ni ligatures (« Œuilly » → « oeuilly »)."""
+    decompose = unicodedata.normalize("NFKD", (texte or "").translate(LIGATURES))
+    return "".join(c for c in decompose if not unicodedata.combining(c)).casefold()
+
+
 def cle_alphabetique(texte):
     """Clé de tri français : lettres sans accents ni casse d'abord (« Réquista » avant « Rieupeyroux » avant
     « Rignac », « Élancourt » parmi les E, « Œuilly » comme « Oeuilly »), puis le texte exact pour départager.
     C'est aussi la collation fr-x-icu déclarée sous SQLite (territoires/apps.py) : Python et la base trient de
     la même façon."""
-    texte = texte or ""
-    decompose = unicodedata.normalize("NFKD", texte.translate(LIGATURES))
-    sans_accents = "".join(c for c in decompose if not unicodedata.combining(c))
-    return sans_accents.casefold(), texte
+    return _sans_accents(texte), texte or ""
 
 
 def texte_recherche(texte):
@@ -42,9 +45,7 @@ def texte_recherche(texte):
     signes remplacés par une espace (« Châtillon-en-Vendelais » → « chatillon en vendelais », « L’Haÿ » →
     « l hay »). Le même calcul remplit les colonnes nom_recherche et transforme ce que l'on cherche : les deux
     bases (SQLite, PostgreSQL) comparent alors les mêmes chaînes."""
-    texte = unicodedata.normalize("NFKD", (texte or "").translate(LIGATURES))
-    sans_accents = "".join(c for c in texte if not unicodedata.combining(c)).casefold()
-    return " ".join("".join(c if c.isalnum() else " " for c in sans_accents).split())
+    return " ".join("".join(c if c.isalnum() else " " for c in _sans_accents(texte)).split())
 
 
 def trier_alphabetique(objets, cle=lambda objet: objet.nom):
