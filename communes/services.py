@@ -7,6 +7,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from communes.constants import TypeConvention
 from communes.models import Convention, Crte, Ort, Territoire
 from territoires.models import Commune
+from territoires.services import Bilan, referentiel_lire, territoires_synchroniser
 
 RAISON_REFERENTIEL = "Chargement du référentiel"
 
@@ -17,6 +18,25 @@ class ConflitEdition(Exception):
     def __init__(self, actuel):
         self.actuel = actuel
         super().__init__("Cet élément a été modifié par quelqu’un d’autre pendant votre saisie.")
+
+
+def referentiel_charger(*, dossier=None, fichiers=None, millesime=None):
+    """Charge les fichiers officiels : régions, départements, EPCI, communes et liste PVD (app territoires),
+    puis les CRTE et le suivi qu'ils initialisent (territoire de chaque commune PVD, ORT signées) ; tout ou
+    rien, et les fichiers sont lus et contrôlés avant la transaction. Renvoie le Bilan des changements.
+    Paramètres : voir territoires.services.referentiel_lire."""
+    referentiel = referentiel_lire(dossier=dossier, fichiers=fichiers, millesime=millesime)
+    bilan = Bilan()
+    with transaction.atomic():
+        territoires_synchroniser(referentiel=referentiel, bilan=bilan)
+        crtes_synchroniser(crtes=referentiel.crtes, bilan=bilan)
+        suivi_initialiser(
+            liste=referentiel.liste.communes,
+            orts=referentiel.orts,
+            source_ort=referentiel.source_ort,
+            bilan=bilan,
+        )
+    return bilan
 
 
 def crtes_synchroniser(*, crtes, bilan):

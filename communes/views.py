@@ -15,12 +15,23 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from communes import forms
-from communes.constants import DELAI_CONVENTION_CADRE_MOIS, Phase, TypeConvention
+from communes.constants import DELAI_CONVENTION_CADRE_MOIS, ETAPES, Phase, TypeConvention
 from communes.exports import communes_exporter
 from communes.filters import CommuneFilter
 from communes.historique import historique_territoire, valeur_affichee
 from communes.imports import COLONNES, statuts_importer
-from communes.models import Action, Avenant, ChefDeProjet, Convention, Crte, Financement, Ort, Territoire
+from communes.models import (
+    Action,
+    Avenant,
+    ChefDeProjet,
+    CommunePvd,
+    Convention,
+    Crte,
+    Financement,
+    Ort,
+    Territoire,
+    VersionDepartement,
+)
 from communes.querysets import manques_operationnelle, mois_apres, raisons_suggestion
 from communes.services import (
     ConflitEdition,
@@ -35,13 +46,12 @@ from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
 from comptes.models import TypeEvenement
 from comptes.securite import evenement_securite_enregistrer
-from pvd.breadcrumbs import breadcrumb_for
 from pvd.formats import compte, date_longue, montant
-from tableau.models import VersionDepartement
+from territoires.breadcrumbs import breadcrumb_for
 from territoires.models import ChargementListe, Commune, Departement, alphabetique
 
 # Tableau de la liste des communes mis en cache : la clé porte la version des données de chaque département
-# du territoire (tenue par des déclencheurs SQL, voir tableau/versions.py), la date (alertes des 18 mois) et
+# du territoire (tenue par des déclencheurs SQL, voir communes/versions.py), la date (alertes des 18 mois) et
 # la requête (filtres, tri, page) ; un enregistrement change la clé, le tableau n'est jamais périmé. La durée
 # ne borne que la place prise ; « v1 » change quand le balisage du tableau change.
 CACHE_LISTE = "communes:liste:v1"
@@ -56,7 +66,7 @@ class CommuneListView(SingleTableMixin, FilterView):
 
     def get_queryset(self):
         # Les communes sorties de la liste restent atteignables (filtre « Liste PVD », voir CommuneFilter).
-        return Commune.objects.for_user(self.request.user).pvd_et_sorties().with_territoire().with_suivi()
+        return CommunePvd.objects.for_user(self.request.user).pvd_et_sorties().with_territoire().with_suivi()
 
     def get_table_data(self):
         return PageEnDeuxTemps(super().get_table_data())
@@ -116,7 +126,7 @@ class CommuneListView(SingleTableMixin, FilterView):
 
 def _commune(user, code_insee):
     queryset = (
-        Commune.objects.for_user(user)
+        CommunePvd.objects.for_user(user)
         .pvd_et_sorties()
         .with_territoire()
         .select_related("territoire__crte", "sortie_liste")
@@ -197,12 +207,13 @@ class CommuneDetailView(DetailView):
     @staticmethod
     def phase_context(commune):
         phase = Phase(commune.phase)
-        etape = int(phase.value[0]) if phase != Phase.RETIREE else None
-        suivantes = [p for p in Phase if p != Phase.RETIREE and etape and int(p.value[0]) == etape + 1]
+        etape = ETAPES.index(phase) + 1 if phase in ETAPES else None
+        suivantes = ETAPES[etape:] if etape else []
         raisons = raisons_suggestion(commune)
         return {
             "phase_label": phase.label,
             "etape": etape,
+            "etapes_count": len(ETAPES),
             "etape_suivante": suivantes[0].label if suivantes else "",
             "raisons_risque": raisons if commune.is_risque_suggere else [],
             "echeance_cadre": mois_apres(commune.date_adhesion, DELAI_CONVENTION_CADRE_MOIS)

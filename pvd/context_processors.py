@@ -22,7 +22,7 @@ def site(request):
 
 
 def _perimetres_demo():
-    from tableau.models import DonneesDemonstration
+    from communes.models import DonneesDemonstration
 
     return DonneesDemonstration.objects.perimetres()
 

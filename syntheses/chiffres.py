@@ -14,12 +14,13 @@ from clubs.constants import StatutRythme
 from clubs.models import ReunionClub
 from clubs.services import rythme_clubs
 from communes.constants import AxeFondsVert, Dispositif, Phase, StatutAction
+from communes.models import CommunePvd
 from communes.querysets import raisons_suggestion
 from pvd.formats import trier_alphabetique
 from syntheses.models import CommuneRisque, SectionDepartementale, Synthese
 from tableau.indicateurs import Chiffres as Indicateurs
 from tableau.indicateurs import chiffres_calculer, chiffres_cles, euros
-from territoires.models import Commune, alphabetique
+from territoires.models import alphabetique
 
 NON_DISPONIBLE = "non disponible"
 
@@ -203,7 +204,7 @@ def _risques_calcules(departement_ids):
     """Communes signalées en difficulté par le suivi (décision du département ou suggestion), comme le chiffre
     « En difficulté » : communes en cours, ordre alphabétique français."""
     qs = (
-        Commune.objects.pvd()
+        CommunePvd.objects.pvd()
         .filter(departement_id__in=departement_ids)
         .with_suivi()
         .filter(is_risque=True)

@@ -5,11 +5,12 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from communes.models import CommunePvd
 from communes.querysets import raisons_suggestion
 from syntheses.constants import ActionTransition, EtatSection
 from syntheses.models import Campagne, CommuneRisque, SectionDepartementale
 from syntheses.services import campagne_creer, transition_tracer
-from territoires.models import Commune, alphabetique
+from territoires.models import alphabetique
 
 CAMPAGNE_DEMO = {
     "nom": "Campagne 2023",
@@ -62,7 +63,7 @@ def campagne_demo_creer(*, sections=True):
     ).select_related("synthese")
     for section in sections:
         candidates = (
-            Commune.objects.pvd()
+            CommunePvd.objects.pvd()
             .filter(departement_id=section.departement_id)
             .with_suivi()
             .filter(is_risque=True)

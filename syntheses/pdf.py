@@ -13,9 +13,9 @@ from fontTools.ttLib import TTFont
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from communes.models import DonneesDemonstration
 from syntheses.chiffres import evolution, instantane, parties_note, synthese_chiffres
 from syntheses.graphiques import barres_phases
-from tableau.models import DonneesDemonstration
 
 # WeasyPrint journalise chaque page en INFO : inutile dans le journal du worker.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)

@@ -5,7 +5,7 @@
   La phase, les alertes et le risque sont ceux de communes.querysets.suivi_annotations : la liste des
   communes, ses filtres et le tableau de bord comptent exactement la même chose.
 - chiffres_departements(codes) : les mêmes chiffres, mis en cache par département sous la version de ses
-  données (tableau.versions) et la date du jour ; seuls les départements modifiés depuis sont recalculés.
+  données (communes.versions) et la date du jour ; seuls les départements modifiés depuis sont recalculés.
 - Une région ou la France entière = la somme de ses départements (sommes exactes de comptes).
 """
 
@@ -33,11 +33,10 @@ from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, Gr
 from django.utils import timezone
 
 from communes.constants import STATUTS_ENGAGES, Dispositif, Phase, TypeConvention
-from communes.models import Action, Convention, Financement, Ort, Territoire
+from communes.models import Action, Convention, Financement, Ort, Territoire, VersionDepartement
 from communes.querysets import couverte_crte, suivi_annotations
 from pvd.formats import compte
 from pvd.formats import nombre as nombre_fr
-from tableau.models import VersionDepartement
 from territoires.models import Commune
 
 DEBUT_PROGRAMME = datetime.date(2020, 10, 1)

@@ -14,8 +14,8 @@ import pytest
 from django.conf import settings
 from django.db import connection, connections
 
+from communes.services import referentiel_charger
 from comptes.services import DEMO_PASSWORD, demo_users_creer
-from territoires.services import referentiel_charger
 
 BASE_DIR = Path(settings.BASE_DIR)
 

@@ -1,7 +1,8 @@
-"""Déclencheurs SQL qui tiennent à jour la version des données de chaque département.
+"""Déclencheurs SQL qui tiennent à jour la version des données du suivi de chaque département.
 
-Chaque INSERT, UPDATE ou DELETE d'une table dont dépendent les chiffres du tableau de bord incrémente,
-dans la même transaction, la version du ou des départements concernés (avant et après modification).
+Chaque INSERT, UPDATE ou DELETE d'une table que lisent les pages mises en cache (chiffres des tableaux de
+bord, liste des communes) incrémente, dans la même transaction, la version du ou des départements concernés
+(avant et après modification).
 Les déclencheurs voient toutes les écritures : services, imports, admin, bulk_create, QuerySet.update().
 
 Ils sont (re)créés après chaque `migrate` (signal post_migrate) : sous SQLite, une migration qui modifie
@@ -11,26 +12,32 @@ une table la reconstruit et supprime ses déclencheurs ; les recréer à chaque 
 from django.apps import apps
 from django.db import connections
 
-VERSIONS = "tableau_versiondepartement"
+VERSIONS = "communes_versiondepartement"
+PREFIXE = "communes_version"
 
 
 def _sources():
-    """{table: expression SQL du code du département d'une ligne, « {r} » étant NEW ou OLD}."""
-    Commune = apps.get_model("territoires", "Commune")
-    Territoire = apps.get_model("communes", "Territoire")
-    Action = apps.get_model("communes", "Action")
-    territoire = Territoire._meta.db_table
-    par_territoire = f"(SELECT departement_id FROM {territoire} WHERE id = {{r}}.territoire_id)"
+    """{table: requête SQL des codes (colonne d) des départements d'une ligne, « {r} » étant NEW ou OLD}."""
+    modele = apps.get_model
+    commune = modele("territoires", "Commune")._meta.db_table
+    territoire = modele("communes", "Territoire")._meta.db_table
+    action = modele("communes", "Action")._meta.db_table
+    par_territoire = f"SELECT departement_id AS d FROM {territoire} WHERE id = {{r}}.territoire_id"
+    # Un EPCI peut s'étendre sur plusieurs départements : ceux de ses communes.
+    par_epci = f"SELECT DISTINCT departement_id AS d FROM {commune} WHERE epci_id = {{r}}.{{colonne}}"
     sources = {
-        Commune._meta.db_table: "{r}.departement_id",
-        territoire: "{r}.departement_id",
-        apps.get_model("communes", "Financement")._meta.db_table: (
-            f"(SELECT t.departement_id FROM {Action._meta.db_table} a JOIN {territoire} t "
-            f"ON t.id = a.territoire_id WHERE a.id = {{r}}.action_id)"
+        modele("territoires", "Departement")._meta.db_table: "SELECT {r}.code AS d",
+        commune: "SELECT {r}.departement_id AS d",
+        modele("territoires", "Epci")._meta.db_table: par_epci.replace("{colonne}", "siren"),
+        modele("communes", "Crte").epcis.through._meta.db_table: par_epci.replace("{colonne}", "epci_id"),
+        territoire: "SELECT {r}.departement_id AS d",
+        modele("communes", "Financement")._meta.db_table: (
+            f"SELECT t.departement_id AS d FROM {action} a JOIN {territoire} t "
+            f"ON t.id = a.territoire_id WHERE a.id = {{r}}.action_id"
         ),
     }
     for nom in ("Convention", "Ort", "ChefDeProjet", "Action"):
-        sources[apps.get_model("communes", nom)._meta.db_table] = par_territoire
+        sources[modele("communes", nom)._meta.db_table] = par_territoire
     return sources
 
 
@@ -38,13 +45,13 @@ def _sqlite(table, expression):
     def incrementer(ligne):
         return (
             f"INSERT INTO {VERSIONS} (departement_code, numero, jeton) "
-            f"SELECT d, 1, random() FROM (SELECT {expression.format(r=ligne)} AS d) WHERE d IS NOT NULL "
+            f"SELECT d, 1, random() FROM ({expression.format(r=ligne)}) AS q WHERE d IS NOT NULL "
             f"ON CONFLICT(departement_code) DO UPDATE SET numero = numero + 1, jeton = random();"
         )
 
     instructions = []
     for evenement, lignes in (("INSERT", ["NEW"]), ("UPDATE", ["OLD", "NEW"]), ("DELETE", ["OLD"])):
-        nom = f"tableau_version_{table}_{evenement.lower()}"
+        nom = f"{PREFIXE}_{table}_{evenement.lower()}"
         instructions.append(f"DROP TRIGGER IF EXISTS {nom}")
         corps = " ".join(incrementer(ligne) for ligne in lignes)
         instructions.append(
@@ -55,14 +62,14 @@ def _sqlite(table, expression):
 
 JETON_PG = "floor(random() * 1e15)::bigint"
 FONCTION_PG = f"""
-CREATE OR REPLACE FUNCTION tableau_version_incrementer(code text) RETURNS void LANGUAGE sql AS $$
+CREATE OR REPLACE FUNCTION {PREFIXE}_incrementer(code text) RETURNS void LANGUAGE sql AS $$
   INSERT INTO {VERSIONS} (departement_code, numero, jeton)
   SELECT code, 1, {JETON_PG} WHERE code IS NOT NULL
   ON CONFLICT (departement_code) DO UPDATE
   SET numero = {VERSIONS}.numero + 1, jeton = {JETON_PG}
 $$"""
 FONCTION_PG_TOUT = f"""
-CREATE OR REPLACE FUNCTION tableau_version_tout() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION {PREFIXE}_tout() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE {VERSIONS} SET numero = numero + 1, jeton = {JETON_PG};
   RETURN NULL;
@@ -70,20 +77,20 @@ END $$"""
 
 
 def _postgresql(table, expression):
-    fonction = f"tableau_version_{table}"
+    fonction = f"{PREFIXE}_{table}"
     return [
         f"""CREATE OR REPLACE FUNCTION {fonction}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN PERFORM tableau_version_incrementer({expression.format(r="OLD")}); END IF;
-  IF TG_OP <> 'DELETE' THEN PERFORM tableau_version_incrementer({expression.format(r="NEW")}); END IF;
+  IF TG_OP <> 'INSERT' THEN PERFORM {PREFIXE}_incrementer(q.d) FROM ({expression.format(r="OLD")}) AS q; END IF;
+  IF TG_OP <> 'DELETE' THEN PERFORM {PREFIXE}_incrementer(q.d) FROM ({expression.format(r="NEW")}) AS q; END IF;
   RETURN NULL;
 END $$""",
-        f"DROP TRIGGER IF EXISTS tableau_version ON {table}",
-        f"CREATE TRIGGER tableau_version AFTER INSERT OR UPDATE OR DELETE ON {table} "
+        f"DROP TRIGGER IF EXISTS {PREFIXE} ON {table}",
+        f"CREATE TRIGGER {PREFIXE} AFTER INSERT OR UPDATE OR DELETE ON {table} "
         f"FOR EACH ROW EXECUTE FUNCTION {fonction}()",
-        f"DROP TRIGGER IF EXISTS tableau_version_truncate ON {table}",
-        f"CREATE TRIGGER tableau_version_truncate AFTER TRUNCATE ON {table} "
-        f"FOR EACH STATEMENT EXECUTE FUNCTION tableau_version_tout()",
+        f"DROP TRIGGER IF EXISTS {PREFIXE}_truncate ON {table}",
+        f"CREATE TRIGGER {PREFIXE}_truncate AFTER TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION {PREFIXE}_tout()",
     ]
 
 

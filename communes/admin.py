@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tableau.models import DonneesDemonstration
+from communes.models import DonneesDemonstration
 
 
 @admin.register(DonneesDemonstration)

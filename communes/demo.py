@@ -1,4 +1,4 @@
-"""Écritures de l'app tableau : situations de démonstration, plausibles et déterministes.
+"""Suivi de démonstration : situations plausibles et déterministes (jamais sur la base des données réelles seules).
 
 suivi_demo_generer remplit le suivi (convention-cadre, chef de projet, CRTE, actions, financements dont
 fonds vert, décisions sur le risque, retraits) des territoires PVD dont le suivi est encore vierge : le
@@ -27,8 +27,15 @@ from communes.constants import (
     ThemeAction,
     TypeConvention,
 )
-from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Territoire
-from tableau.models import DonneesDemonstration
+from communes.models import (
+    Action,
+    ChefDeProjet,
+    Convention,
+    Crte,
+    DonneesDemonstration,
+    Financement,
+    Territoire,
+)
 from territoires.models import Commune, Departement, Region
 
 RAISON_DEMO = "Données de démonstration"
