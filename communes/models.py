@@ -21,7 +21,7 @@ from communes.constants import (
     ThemeAction,
     TypeConvention,
 )
-from communes.querysets import CommunePvdQuerySet
+from communes.querysets import CommunePvdQuerySet, suivi_annotations
 from comptes.models import agent_du_departement, territory_q
 from territoires.models import Commune
 
@@ -123,7 +123,6 @@ class TerritoireQuerySet(models.QuerySet):
         )
 
     def with_suivi(self):
-        from communes.querysets import suivi_annotations
 
         return self.annotate(**suivi_annotations(prefix=""))
 

@@ -3,7 +3,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django_tables2.data import TableQuerysetData
 
-from communes.constants import Phase
+from communes.constants import Phase, StatutChefDeProjet
 from territoires.models import Commune, alphabetique
 
 COULEURS_PHASE = {
@@ -105,7 +105,6 @@ class CommuneTable(tables.Table):
         return format_html_join("", '<p class="fr-badge fr-badge--sm {}">{}</p> ', alertes)
 
     def render_chef_de_projet_statut(self, value, record):
-        from communes.constants import StatutChefDeProjet
 
         return StatutChefDeProjet(value).label
 

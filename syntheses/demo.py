@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from communes.models import CommunePvd
 from communes.querysets import raisons_suggestion
+from comptes.models import User
 from syntheses.constants import ActionTransition, EtatSection
 from syntheses.models import Campagne, CommuneRisque, SectionDepartementale
 from syntheses.services import campagne_creer, transition_tracer
@@ -49,7 +50,6 @@ def campagne_demo_creer(*, sections=True):
     """Campagne 2023 de démonstration (idempotent) : ouverte si absente ; en Bretagne (sauf sections=False,
     données officielles seulement), les sections des Côtes-d'Armor et du Finistère sont rédigées et soumises,
     pour montrer le travail de la région. Ne modifie jamais une section déjà travaillée."""
-    from comptes.models import User
 
     national = User.objects.filter(username="demo-national").first()
     campagne = Campagne.objects.filter(nom=CAMPAGNE_DEMO["nom"]).first()

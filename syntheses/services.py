@@ -10,7 +10,10 @@ from django.utils import timezone
 
 from communes.services import ConflitEdition
 from comptes.models import agent_du_departement
+from echanges.constants import Visibilite
+from echanges.services import commentaire_publier, notifier_apres_commit
 from pvd.formats import compte, trier_alphabetique
+from syntheses.chiffres import indicateurs_note, instantane
 from syntheses.constants import (
     ETATS_SECTION_MODIFIABLES,
     MOTIF_SANS_COMMUNE_PVD,
@@ -28,6 +31,7 @@ from syntheses.models import (
     Transition,
     TransitionInterdite,
 )
+from syntheses.pdf import note_html
 from territoires.models import Commune, Departement, Region
 
 logger = logging.getLogger(__name__)
@@ -64,7 +68,6 @@ def _enregistrer(objet, *, user, action, avant, apres=None, commentaire=""):
 
 def _notifier(type, objet, *, user, commentaire=""):
     """L'événement part vers les notifications (app echanges) après la validation de la transaction."""
-    from echanges.services import notifier_apres_commit
 
     notifier_apres_commit(type=type, objet=objet, acteur=user, commentaire=commentaire)
 
@@ -283,9 +286,6 @@ def section_lecture_marquer(*, section, user, lecture, commentaire=""):
         commentaire=commentaire,
     )
     if commentaire:
-        from echanges.constants import Visibilite
-        from echanges.services import commentaire_publier
-
         commentaire_publier(auteur=user, texte=commentaire, visibilite=Visibilite.REGION, section=actuelle)
     return actuelle
 
@@ -438,7 +438,6 @@ def synthese_transmettre(*, synthese, user):
 
 def instantane_calculer(synthese):
     """Les chiffres de la note à cet instant, en données simples : la région et chacun de ses départements."""
-    from syntheses.chiffres import indicateurs_note, instantane
 
     return instantane(indicateurs_note(synthese), calcule_le=timezone.localdate())
 
@@ -446,7 +445,6 @@ def instantane_calculer(synthese):
 def _figer(synthese):
     """Fige la note transmise : ses chiffres (instantane) et son document (le HTML d'impression rendu à cet
     instant, état « transmise » : sans la mention « document de travail »)."""
-    from syntheses.pdf import note_html
 
     synthese.instantane = instantane_calculer(synthese)
     synthese.html_transmis = note_html(synthese=synthese)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from communes.constants import Dispositif, MesureFondsVert, StatutAction
+from communes.constants import MESURES_PAR_AXE, Dispositif, MesureFondsVert, StatutAction
 from pvd import formats
 from pvd.formats import cle_alphabetique, nombre
 from tableau.indicateurs import MOIS_FR, euros
@@ -306,7 +306,6 @@ def donnees_financements(total):
 
 def donnees_fonds_vert(total):
     par_mesure = total.fonds_vert_par_mesure()
-    from communes.constants import MESURES_PAR_AXE
 
     lignes = []
     for axe, mesures in MESURES_PAR_AXE.items():

@@ -2,6 +2,8 @@ import re
 
 from django import template
 
+from communes.constants import Phase
+
 register = template.Library()
 
 
@@ -37,6 +39,5 @@ def cle(dictionnaire, cle):
 
 @register.filter
 def libelle_phase(code):
-    from communes.constants import Phase
 
     return Phase(code).label if code in Phase.values else code
