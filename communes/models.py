@@ -215,6 +215,13 @@ class Territoire(Versioned):
     def clean(self):
         if self.risque_decision and not self.risque_justification.strip():
             raise ValidationError({"risque_justification": "Justifiez la décision sur le risque."})
+
+    def risque_decision_signer(self, user):
+        """Qui a pris la décision sur le risque, et quand ; sans décision, ni justification ni auteur."""
+        if self.risque_decision:
+            self.risque_decided_by, self.risque_decided_at = user, timezone.now()
+        else:
+            self.risque_justification, self.risque_decided_by, self.risque_decided_at = "", None, None
         if self.date_inscription_crte and not self.crte_id:
             raise ValidationError({"crte": "Indiquez le CRTE où la convention-cadre est inscrite."})
 

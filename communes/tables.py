@@ -6,7 +6,7 @@ from django_tables2.data import TableQuerysetData
 from communes.constants import Phase, StatutChefDeProjet
 from territoires.models import Commune, alphabetique
 
-COULEURS_PHASE = {
+BADGES_PHASE = {
     Phase.LAUREATE: "fr-badge--purple-glycine",
     Phase.ADHESION_SIGNEE: "fr-badge--blue-ecume",
     Phase.CADRE_EN_ELABORATION: "fr-badge--yellow-tournesol",
@@ -19,7 +19,7 @@ COULEURS_PHASE = {
 def badge_phase(phase):
     return format_html(
         '<p class="fr-badge fr-badge--sm fr-badge--no-icon {}">{}</p>',
-        COULEURS_PHASE[phase],
+        BADGES_PHASE[phase],
         Phase(phase).label,
     )
 

@@ -386,13 +386,7 @@ class RisqueView(TerritoireChampsView):
     ancre = "risque"
 
     def form_valid(self, form):
-        decision = form.cleaned_data["risque_decision"]
-        form.instance.risque_decided_by = self.request.user if decision else None
-        from django.utils import timezone
-
-        form.instance.risque_decided_at = timezone.now() if decision else None
-        if not decision:
-            form.instance.risque_justification = ""
+        form.instance.risque_decision_signer(self.request.user)
         return super().form_valid(form)
 
 

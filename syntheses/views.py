@@ -16,11 +16,11 @@ from django_tables2 import SingleTableMixin, SingleTableView
 
 from communes.constants import DecisionRisque
 from communes.models import CommunePvd
-from communes.services import ConflitEdition
 from comptes.constants import Role
 from comptes.models import agent_du_departement
 from echanges.models import Commentaire
 from pvd.formats import compte, pluriel
+from pvd.verrous import ConflitEdition
 from syntheses import forms, services
 from syntheses.chiffres import (
     cles_region,

@@ -271,7 +271,16 @@ def test_les_cas_limites_sont_bien_couverts(suivi_bretagne):
     assert attendu["communes"] == pvd_par_departement()["35"]
     assert 0 < attendu["operationnelle"] < attendu["communes"]
     assert attendu["territoires"] == attendu["communes"] - 1  # deux communes, un seul territoire
-    assert attendu["financements"][("fonds_vert", "1", "renovation_batiments")][0] >= 0
+    renovation = Financement.objects.filter(
+        action__territoire__departement_id="35",
+        dispositif="fonds_vert",
+        axe_fonds_vert="1",
+        mesure_fonds_vert="renovation_batiments",
+    )
+    assert (
+        attendu["financements"].get(("fonds_vert", "1", "renovation_batiments"), (0,))[0]
+        == renovation.count()
+    )
 
 
 def test_page_nationale_chiffres_et_serie(client, user_national, suivi_bretagne):
