@@ -15,7 +15,7 @@ from communes.demo import suivi_demo_generer
 from communes.models import Convention, DonneesDemonstration, Territoire
 from syntheses.models import Synthese
 from syntheses.pdf import note_html, pdf_rendre
-from tests.conftest import BASE_DIR
+from tests.processus import BASE_DIR
 from tests.syntheses_outils import campagne, pdftotext
 
 pytestmark = pytest.mark.django_db

@@ -514,7 +514,7 @@ def serveur_double_facteur(django_db_setup, django_db_blocker, tmp_path):
     """Un serveur qui exige le second facteur des administrateurs et nationaux, et un administrateur neuf
     (supprimé à la fin : les autres tests gardent les comptes de démonstration sans second facteur)."""
     from comptes.models import User
-    from tests.conftest import gunicorn, process_env
+    from tests.processus import gunicorn, process_env
 
     with django_db_blocker.unblock():
         User.objects.filter(username="admin-2fa").delete()
