@@ -1,19 +1,11 @@
 from django.contrib import admin
 
 from communes.models import DonneesDemonstration
+from pvd.admin import LectureSeuleAdmin
 
 
 @admin.register(DonneesDemonstration)
-class DonneesDemonstrationAdmin(admin.ModelAdmin):
+class DonneesDemonstrationAdmin(LectureSeuleAdmin):
     """Traces des suivis générés : lecture seule (elles disent ce que les pages signalent)."""
 
     list_display = ("perimetre", "territoires_count", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

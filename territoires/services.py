@@ -306,40 +306,34 @@ def _departements(enregistrements, regions):
     return departements
 
 
+def _epci(e, *, colonne_siren, colonne_population):
+    """(SIREN, valeurs) d'un EPCI, quel que soit le fichier (CSV du COG ou JSON du découpage administratif)."""
+    siren = e.texte(colonne_siren, motif=SIREN, libelle="SIREN")
+    type_epci = e.texte("type")
+    if type_epci not in EpciType.values:
+        raise e.erreur("type", f"nature juridique inconnue : « {type_epci} ».")
+    nom = e.texte("nom")
+    valeurs = {
+        "nom": nom,
+        "nom_recherche": texte_recherche(nom),
+        "type": type_epci,
+        "population": e.entier(colonne_population),
+    }
+    return siren, valeurs
+
+
 def _epci_depuis_csv(enregistrements):
-    types = set(EpciType.values)
-    epcis = {}
-    for e in enregistrements:
-        siren = e.texte("siren_epci", motif=SIREN, libelle="SIREN")
-        type_epci = e.texte("type")
-        if type_epci not in types:
-            raise e.erreur("type", f"nature juridique inconnue : « {type_epci} ».")
-        nom = e.texte("nom")
-        epcis[siren] = {
-            "nom": nom,
-            "nom_recherche": texte_recherche(nom),
-            "type": type_epci,
-            "population": e.entier("population_totale"),
-        }
-    return epcis
+    return dict(
+        _epci(e, colonne_siren="siren_epci", colonne_population="population_totale") for e in enregistrements
+    )
 
 
 def _epci_depuis_json(enregistrements):
     """epci.json du paquet @etalab/decoupage-administratif : renvoie les EPCI et leurs communes membres."""
-    types = set(EpciType.values)
     epcis, membres = {}, {}
     for e in enregistrements:
-        siren = e.texte("code", motif=SIREN, libelle="SIREN")
-        type_epci = e.texte("type")
-        if type_epci not in types:
-            raise e.erreur("type", f"nature juridique inconnue : « {type_epci} ».")
-        nom = e.texte("nom")
-        epcis[siren] = {
-            "nom": nom,
-            "nom_recherche": texte_recherche(nom),
-            "type": type_epci,
-            "population": e.entier("populationTotale"),
-        }
+        siren, epcis_valeurs = _epci(e, colonne_siren="code", colonne_population="populationTotale")
+        epcis[siren] = epcis_valeurs
         for membre in e.valeurs.get("membres") or []:
             code = str(membre.get("code", ""))
             if not CODE_INSEE.match(code):
