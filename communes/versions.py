@@ -61,10 +61,13 @@ def _sqlite(table, expression):
 
 
 JETON_PG = "floor(random() * 1e15)::bigint"
+# PostgreSQL : un déclencheur par instruction (tables de transition), pas par ligne. Une création en masse de
+# 2 000 lignes incrémente une fois chaque département touché : la table des versions (une centaine de
+# lignes) ne gonfle pas de versions mortes pendant un chargement.
 FONCTION_PG = f"""
-CREATE OR REPLACE FUNCTION {PREFIXE}_incrementer(code text) RETURNS void LANGUAGE sql AS $$
+CREATE OR REPLACE FUNCTION {PREFIXE}_incrementer(codes text[]) RETURNS void LANGUAGE sql AS $$
   INSERT INTO {VERSIONS} (departement_code, numero, jeton)
-  SELECT code, 1, {JETON_PG} WHERE code IS NOT NULL
+  SELECT code, 1, {JETON_PG} FROM (SELECT DISTINCT code FROM unnest(codes) AS code WHERE code IS NOT NULL) AS c
   ON CONFLICT (departement_code) DO UPDATE
   SET numero = {VERSIONS}.numero + 1, jeton = {JETON_PG}
 $$"""
@@ -74,20 +77,40 @@ BEGIN
   UPDATE {VERSIONS} SET numero = numero + 1, jeton = {JETON_PG};
   RETURN NULL;
 END $$"""
+EVENEMENTS_PG = {
+    "insert": ("INSERT", "REFERENCING NEW TABLE AS nouvelles", ["nouvelles"]),
+    "update": (
+        "UPDATE",
+        "REFERENCING OLD TABLE AS anciennes NEW TABLE AS nouvelles",
+        ["anciennes", "nouvelles"],
+    ),
+    "delete": ("DELETE", "REFERENCING OLD TABLE AS anciennes", ["anciennes"]),
+}
 
 
 def _postgresql(table, expression):
-    fonction = f"{PREFIXE}_{table}"
-    return [
-        f"""CREATE OR REPLACE FUNCTION {fonction}() RETURNS trigger LANGUAGE plpgsql AS $$
+    instructions = [
+        # Anciens déclencheurs par ligne (remplacés) :
+        f"DROP TRIGGER IF EXISTS {PREFIXE} ON {table}",
+        f"DROP FUNCTION IF EXISTS {PREFIXE}_{table}()",
+    ]
+    for suffixe, (evenement, transition, lignes) in EVENEMENTS_PG.items():
+        fonction = f"{PREFIXE}_{table}_{suffixe}"
+        codes = " UNION ".join(
+            f"SELECT q.d FROM {ligne} AS r CROSS JOIN LATERAL ({expression.format(r='r')}) AS q"
+            for ligne in lignes
+        )
+        instructions += [
+            f"""CREATE OR REPLACE FUNCTION {fonction}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  IF TG_OP <> 'INSERT' THEN PERFORM {PREFIXE}_incrementer(q.d) FROM ({expression.format(r="OLD")}) AS q; END IF;
-  IF TG_OP <> 'DELETE' THEN PERFORM {PREFIXE}_incrementer(q.d) FROM ({expression.format(r="NEW")}) AS q; END IF;
+  PERFORM {PREFIXE}_incrementer(ARRAY({codes}));
   RETURN NULL;
 END $$""",
-        f"DROP TRIGGER IF EXISTS {PREFIXE} ON {table}",
-        f"CREATE TRIGGER {PREFIXE} AFTER INSERT OR UPDATE OR DELETE ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION {fonction}()",
+            f"DROP TRIGGER IF EXISTS {PREFIXE}_{suffixe} ON {table}",
+            f"CREATE TRIGGER {PREFIXE}_{suffixe} AFTER {evenement} ON {table} {transition} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {fonction}()",
+        ]
+    return instructions + [
         f"DROP TRIGGER IF EXISTS {PREFIXE}_truncate ON {table}",
         f"CREATE TRIGGER {PREFIXE}_truncate AFTER TRUNCATE ON {table} "
         f"FOR EACH STATEMENT EXECUTE FUNCTION {PREFIXE}_tout()",
@@ -102,7 +125,7 @@ def declencheurs_installer(*, using="default"):
     if VERSIONS not in tables or not set(sources) <= tables:
         return False
     if connection.vendor == "postgresql":
-        instructions = [FONCTION_PG, FONCTION_PG_TOUT]
+        instructions = [f"DROP FUNCTION IF EXISTS {PREFIXE}_incrementer(text)", FONCTION_PG, FONCTION_PG_TOUT]
         for table, expression in sources.items():
             instructions += _postgresql(table, expression)
     elif connection.vendor == "sqlite":

@@ -5,9 +5,12 @@ import csv
 import datetime
 import io
 import re
+import threading
+import time
 from collections import Counter, defaultdict
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -27,10 +30,12 @@ from communes.models import (
     Territoire,
     VersionDepartement,
 )
+from tableau import indicateurs
 from tableau.indicateurs import (
     Chiffres,
     chiffres_calculer,
     chiffres_departements,
+    chiffres_prechauffer,
     requetes_agregats,
 )
 from territoires.models import Commune, Departement, Epci
@@ -563,6 +568,76 @@ def test_le_nom_d_un_epci_et_ses_crte_changent_la_version_de_ses_departements(cl
         set(VersionDepartement.objects.exclude(departement_code__in=leurs).values_list("pk", "jeton"))
         == autres
     )
+
+
+def test_une_creation_en_masse_change_une_fois_la_version_sous_postgresql():
+    """PostgreSQL : une version par instruction (la table des versions ne gonfle pas pendant un chargement) ;
+    SQLite : une par ligne (ses déclencheurs sont par ligne, ses mises à jour en place)."""
+    territoires = list(Territoire.objects.filter(departement_id="35")[:5])
+    avant = VersionDepartement.objects.filter(pk="35").values_list("numero", flat=True).first() or 0
+    Action.objects.bulk_create(
+        [
+            Action(territoire=t, titre=f"Lot {i}", theme="habitat", maitre_ouvrage="Commune")
+            for i in range(10)
+            for t in territoires
+        ]
+    )
+    apres = VersionDepartement.objects.get(pk="35").numero
+    assert apres - avant == (1 if connection.vendor == "postgresql" else 10 * len(territoires))
+
+
+def _calculs_comptes(monkeypatch, pause=0.0):
+    """Les départements que calcule chiffres_calculer, appel par appel (le vrai calcul, ralenti de `pause`)."""
+    appels = []
+    vrai = indicateurs.chiffres_calculer
+
+    def compte(codes, **kwargs):
+        appels.append(sorted(codes))
+        time.sleep(pause)
+        return vrai(codes, **kwargs)
+
+    monkeypatch.setattr(indicateurs, "chiffres_calculer", compte)
+    return appels
+
+
+def test_le_worker_calcule_d_avance_et_aucun_visiteur_ne_calcule(client, user_national, monkeypatch):
+    appels = _calculs_comptes(monkeypatch)
+    tous = set(Departement.objects.values_list("code", flat=True))
+    assert chiffres_prechauffer() == len(tous)
+    assert set().union(*map(set, appels)) == tous
+    assert chiffres_prechauffer() == 0  # rien n'a changé : rien à refaire
+    client.force_login(user_national)
+    appels.clear()
+    assert client.get(reverse("tableau:regions")).status_code == 200
+    assert appels == []  # la page nationale lit les chiffres calculés d'avance
+    t = Territoire.objects.get(communes__code_insee="35049")
+    Action.objects.create(territoire=t, titre="Test", theme="habitat", maitre_ouvrage="Commune")
+    assert chiffres_prechauffer() == 1 and appels == [["35"]]  # seul le département touché
+    # Le lendemain, tout est recalculé d'avance (la date fait partie de la clé du cache).
+    assert chiffres_prechauffer(today=timezone.localdate() + datetime.timedelta(days=1)) == len(tous)
+    assert "tableau.chiffres_prechauffer_task" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_deux_premiers_visiteurs_simultanes_ne_calculent_qu_une_fois(monkeypatch):
+    """Deux processus (ici deux fils) demandent en même temps les mêmes chiffres froids : un seul les calcule,
+    l'autre attend ses chiffres dans le cache partagé."""
+    appels = _calculs_comptes(monkeypatch, pause=0.5)
+    codes = ["22", "29", "35", "56"]
+    resultats = []
+
+    def visiteur():
+        try:
+            resultats.append(chiffres_departements(codes))
+        finally:
+            connection.close()
+
+    fils = [threading.Thread(target=visiteur) for _ in range(2)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join(30)
+    assert len(resultats) == 2 and resultats[0] == resultats[1]
+    assert sorted(code for appel in appels for code in appel) == codes  # chacun calculé une seule fois
 
 
 def test_un_enregistrement_par_le_formulaire_est_vu_tout_de_suite(client, user_departemental):
