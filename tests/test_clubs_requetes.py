@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.factories import ReunionClubFactory
 from territoires.models import Commune, Departement
+from tests.clubs.factories import ReunionClubFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from clubs.constants import StatutRythme
-from clubs.factories import ReunionClubFactory
 from clubs.services import communes_jamais_representees, rythme_clubs, rythme_motifs, rythme_par_region
 from territoires.models import Commune, Departement
+from tests.clubs.factories import ReunionClubFactory
 from tests.donnees import departements_officiels, pvd_par_departement
 
 pytestmark = pytest.mark.django_db

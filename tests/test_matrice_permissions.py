@@ -11,13 +11,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 
-from clubs.factories import ReunionClubFactory
 from communes.constants import TypeConvention
 from communes.models import Action, Avenant, Convention, Financement, Territoire
 from comptes.models import User
 from syntheses.constants import EtatGeneration
 from syntheses.models import Campagne, Generation, Lot, SectionDepartementale, Synthese, VersionPdf
 from syntheses.services import campagne_creer
+from tests.clubs.factories import ReunionClubFactory
 
 pytestmark = pytest.mark.django_db
 

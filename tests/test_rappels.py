@@ -18,7 +18,6 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.factories import ReunionClubFactory
 from communes.constants import TypeConvention
 from communes.models import Convention, Territoire
 from communes.querysets import mois_apres
@@ -38,6 +37,7 @@ from rappels.services import (
 from syntheses.constants import EtatSection
 from syntheses.models import Campagne, SectionDepartementale, Synthese
 from syntheses.services import campagne_creer
+from tests.clubs.factories import ReunionClubFactory
 from tests.processus import BASE_DIR, arreter, process_env
 
 ECHEANCE = datetime.date(2023, 6, 25)
