@@ -126,12 +126,14 @@ bench-syntheses: setup
 	@mkdir -p var
 	$(PY) bench/syntheses.py
 
-## Test de charge (locust) : gunicorn 2 workers sur PostgreSQL, worker Celery sur Redis, 50 agents pendant 60 s
-## → bench/charge.md ; échoue sur toute requête en erreur (CHARGE_OPTIONS=--strict : aussi sur le p95 des pages).
+## Test de charge (locust) : gunicorn 2 workers sur PostgreSQL, worker Celery sur Redis, CHARGE_AGENTS agents
+## pendant 60 s (make charge CHARGE_AGENTS=50,100,200 : un palier chacun, courbe de saturation) → bench/charge.md ;
+## échoue sur toute requête en erreur (CHARGE_OPTIONS=--strict : aussi sur le p95 des pages).
+CHARGE_AGENTS ?= 50
 .PHONY: charge
 charge: setup
 	@mkdir -p var
-	$(PY) bench/lancer_charge.py $(CHARGE_OPTIONS)
+	$(PY) bench/lancer_charge.py --utilisateurs $(CHARGE_AGENTS) $(CHARGE_OPTIONS)
 
 lint: setup
 	@$(VENV)/bin/ruff check .

@@ -1,6 +1,9 @@
 """Scénario de charge (locust) : des agents connectés consultent listes, tableaux de bord et fiches,
-modifient des communes et demandent des PDF de leur note de synthèse. Lancé par bench/lancer_charge.py
-(make charge).
+cherchent une commune, modifient la leur, exportent leur liste, contrôlent un fichier d'import (job du
+worker) et demandent des PDF de leur note de synthèse. Lancé par bench/lancer_charge.py (make charge).
+
+Deux agents ne modifient jamais la même commune : chacun a la sienne (CHARGE_AFFECTATIONS, écrit par
+bench/lancer_charge.py) ; le test ne mesure donc pas des conflits d'édition dus au hasard.
 
 La mesure porte sur des agents déjà connectés : chacun se connecte et ouvre ses pages, puis attend les
 autres ; quand le dernier est prêt, les temps de connexion sont écrits à part (CHARGE_CONNEXIONS), les
@@ -26,6 +29,9 @@ LIENS_COMMUNES = re.compile(r'href="/communes/([0-9AB]{5})/"')
 LIEN_CAMPAGNE = re.compile(r'href="(/syntheses/campagnes/\d+/)"')
 LIEN_NOTE = re.compile(r'href="(/syntheses/notes/\d+/)"')
 GENERATION = re.compile(r'data-generation-url="([^"]+)"')
+IMPORT = re.compile(r"/communes/import/(\d+)/")
+RECHERCHES = ["saint", "chatillon", "sur-mer", "mont", "ville", "bourg", "35", "29", "val", "pont"]
+AFFECTATIONS = json.loads(open(os.environ["CHARGE_AFFECTATIONS"], encoding="utf-8").read())
 
 
 PRETS = itertools.count(1)
@@ -88,6 +94,7 @@ class Agent(HttpUser):
             self.client.get(f"/communes/{self.communes[0]}/", name="fiche commune") if self.communes else None
         )
         self.departemental = fiche is not None and "Nouvelle action" in fiche.text
+        self.commune = AFFECTATIONS.get(self.username)  # la seule commune que cet agent modifie
         self.note = None
         if self.numero % 5 == 3:  # agents régionaux : leur note de synthèse
             campagne = LIEN_CAMPAGNE.search(self.client.get("/syntheses/", name="notes de synthèse").text)
@@ -115,12 +122,50 @@ class Agent(HttpUser):
             self.client.get(f"/communes/{random.choice(self.communes)}/", name="fiche commune")
 
     @task(2)
-    def modifier(self):
-        if not (self.departemental and self.communes):
+    def recherche(self):
+        self.client.get(f"/recherche/?q={random.choice(RECHERCHES)}", name="recherche")
+
+    @task(1)
+    def export(self):
+        if self.departemental:
+            self.client.get("/communes/?export=csv", name="export CSV de sa liste")
+
+    @task(1)
+    def importer(self):
+        """Contrôle (simulation) d'un fichier d'import de sa commune : job du worker, suivi par l'état JSON."""
+        if not (self.departemental and self.commune):
             return
-        # Chaque agent modifie « sa » commune : pas de conflit d'édition voulu entre agents.
-        code = self.communes[self.numero % len(self.communes)]
-        url = f"/communes/{code}/chef-de-projet/"
+        page = self.client.get("/communes/import/", name="import : formulaire")
+        jeton = CSRF.search(page.text).group(1)
+        contenu = f"code_insee;statut_chef_projet\n{self.commune};en_poste\n".encode()
+        with self.client.post(
+            "/communes/import/",
+            data={"csrfmiddlewaretoken": jeton},
+            files={"fichier": ("situations.csv", contenu, "text/csv")},
+            headers={"Referer": self.host + "/communes/import/"},
+            name="import : dépôt",
+            allow_redirects=False,
+            catch_response=True,
+        ) as reponse:
+            job = IMPORT.search(reponse.headers.get("Location", ""))
+            if reponse.status_code != 302 or not job:
+                reponse.failure(f"dépôt refusé ({reponse.status_code})")
+                return
+            reponse.success()
+        limite = time.monotonic() + 60
+        while time.monotonic() < limite:
+            etat = self.client.get(
+                f"/communes/import/{job.group(1)}/etat.json", name="import : état (JSON)"
+            ).json()
+            if etat["termine"]:
+                break
+            gevent.sleep(1)
+
+    @task(2)
+    def modifier(self):
+        if not (self.departemental and self.commune):
+            return
+        url = f"/communes/{self.commune}/chef-de-projet/"
         formulaire = self.client.get(url, name="modification : formulaire")
         jeton = CSRF.search(formulaire.text).group(1)
         version = VERSION.search(formulaire.text)
@@ -165,6 +210,6 @@ class Agent(HttpUser):
             etat = self.client.get(etat_url.group(1), name="pdf : état (JSON)").json()
             if etat["termine"]:
                 break
-            time.sleep(1)
+            gevent.sleep(1)
         if etat["telechargement"]:
             self.client.get(etat["telechargement"], name="pdf : téléchargement")
