@@ -57,17 +57,16 @@ def process_env(**extra):
     }
 
 
-def worker_lancer(journal, *, nom, env):
-    """Un vrai worker Celery du projet (un processus, journal dans `journal`) pour suivre une tâche de bout en
-    bout ; à arrêter par arreter()."""
-    commande = [
+def commande_worker(*, nom, concurrency=1, application="pvd"):
+    """La commande d'un vrai worker Celery du projet, sans échanges entre workers (démarrage rapide)."""
+    return [
         sys.executable,
         "-m",
         "celery",
         "-A",
-        "pvd",
+        application,
         "worker",
-        "--concurrency=1",
+        f"--concurrency={concurrency}",
         "--loglevel=INFO",
         "--without-gossip",
         "--without-mingle",
@@ -75,8 +74,19 @@ def worker_lancer(journal, *, nom, env):
         "-n",
         f"{nom}@%h",
     ]
+
+
+def worker_lancer(journal, *, nom, env, concurrency=1):
+    """Un vrai worker Celery du projet (journal dans `journal`) pour suivre une tâche de bout en bout ; à
+    arrêter par arreter()."""
     with journal.open("w") as sortie:
-        return subprocess.Popen(commande, cwd=BASE_DIR, env=env, stdout=sortie, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            commande_worker(nom=nom, concurrency=concurrency),
+            cwd=BASE_DIR,
+            env=env,
+            stdout=sortie,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def port_libre():

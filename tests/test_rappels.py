@@ -38,7 +38,7 @@ from syntheses.constants import EtatSection
 from syntheses.models import Campagne, SectionDepartementale, Synthese
 from syntheses.services import campagne_creer
 from tests.clubs.factories import ReunionClubFactory
-from tests.processus import BASE_DIR, arreter, process_env
+from tests.processus import BASE_DIR, arreter, commande_worker, process_env
 
 ECHEANCE = datetime.date(2023, 6, 25)
 
@@ -391,6 +391,7 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
     import echanges.tasks  # noqa: F401
     import rappels.tasks  # noqa: F401 (enregistre les tâches, comme l'autodiscover du worker)
     import syntheses.tasks  # noqa: F401
+    import tableau.tasks  # noqa: F401
 
     assert set(settings.CELERY_BEAT_SCHEDULE) == {
         "rappels_campagne_envoyer",
@@ -400,6 +401,7 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
         "evenements-securite-purger",  # purge du journal de sécurité, chaque nuit
         "notifications-resume-quotidien",  # résumé quotidien des notifications (echanges), à 7 h 30
         "notifications-valeurs-a-confirmer",  # valeurs des fichiers officiels à confirmer, chaque nuit
+        "chiffres-prechauffer",  # chiffres des tableaux de bord calculés d'avance (chaque minute)
     }
     for nom, entree in settings.CELERY_BEAT_SCHEDULE.items():
         assert entree["task"] in app.tasks
@@ -456,20 +458,19 @@ def test_un_vrai_celery_beat_envoie_les_rappels_une_seule_fois(campagne_du_beat,
     )
     for sous_dossier in ("queue", "processed", "control"):
         (tmp_path / "celery-tests" / sous_dossier).mkdir(parents=True)
-    commun = [sys.executable, "-m", "celery", "-A", "pvd"]
     lancements = {
-        "worker": commun
-        + [
-            "worker",
-            "--concurrency=1",
+        "worker": commande_worker(nom=f"rappels-{tmp_path.name}"),
+        "beat": [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pvd",
+            "beat",
             "--loglevel=INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"rappels-{tmp_path.name}@%h",
+            "--schedule",
+            str(tmp_path / "celerybeat-schedule"),
         ],
-        "beat": commun + ["beat", "--loglevel=INFO", "--schedule", str(tmp_path / "celerybeat-schedule")],
     }
     processus, journaux = {}, {}
     try:

@@ -7,7 +7,6 @@ données sont créées validées (django_db_blocker) et supprimées à la fin.""
 import hashlib
 import re
 import subprocess
-import sys
 import time
 
 import pytest
@@ -18,7 +17,7 @@ from pvd.celery import app
 from syntheses.constants import EtatGeneration
 from syntheses.generation import generation_demander, lot_demander
 from syntheses.models import Campagne, Generation, Lot, Synthese, VersionPdf
-from tests.processus import BASE_DIR, gunicorn, process_env
+from tests.processus import BASE_DIR, commande_worker, gunicorn, process_env
 from tests.syntheses_outils import campagne, pdftotext
 
 
@@ -51,21 +50,7 @@ def worker(django_db_setup, tmp_path_factory):
     journal = dossier / "worker.log"
     with journal.open("w") as sortie:
         processus = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "pvd",
-                "worker",
-                "--concurrency=2",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"test-{dossier.name}@%h",
-            ],
+            commande_worker(nom=f"test-{dossier.name}", concurrency=2),
             cwd=BASE_DIR,
             env=env,
             stdout=sortie,
