@@ -4,6 +4,7 @@ les enregistrements d'un autre agent par le vrai serveur web (gunicorn) réussis
 
 import http.cookiejar
 import re
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -54,6 +55,7 @@ def _attendre(job_id, worker, journal, *, limite_s=120, pendant=None):
             return job
         if pendant is not None:
             pendant(job)
+            time.sleep(0.02)
         if worker.poll() is not None:
             pytest.fail("le worker s'est arrêté :\n" + journal.read_text()[-4000:])
         if time.monotonic() > limite:
@@ -185,23 +187,38 @@ def test_un_autre_agent_enregistre_pendant_l_import_de_5_mo(
             _attendre(
                 _deposer(admin, b"code_insee\n35012\n", "chauffe.csv", appliquer=False).pk, worker, journal
             )
-            enregistrements = []  # (état du job pendant l'enregistrement, statut HTTP, durée)
+            enregistrements = []  # (état et étape du job au début de l'enregistrement, statut HTTP, durée)
+            arret = threading.Event()
+            suivi = {"etat": "queued", "etape": ""}
 
-            def enregistrer(job):
-                debut = time.monotonic()
-                reponse = agent.envoyer(
-                    f"/communes/{DEPARTEMENT}/actions/nouvelle/",
-                    {
-                        "titre": f"Action pendant l'import {len(enregistrements)}",
-                        "theme": "commerce",
-                        "maitre_ouvrage": "Commune",
-                        "statut": "en_maturation",
-                    },
-                )
-                enregistrements.append((job.etat, job.etape, reponse.status, time.monotonic() - debut))
+            def enregistrer_sans_arret():
+                # Un autre agent, dans son propre fil : rien ne l'attend, il enregistre en continu.
+                while not arret.is_set():
+                    etat, etape = suivi["etat"], suivi["etape"]
+                    debut = time.monotonic()
+                    reponse = agent.envoyer(
+                        f"/communes/{DEPARTEMENT}/actions/nouvelle/",
+                        {
+                            "titre": f"Action pendant l'import {len(enregistrements)}",
+                            "theme": "commerce",
+                            "maitre_ouvrage": "Commune",
+                            "statut": "en_maturation",
+                        },
+                    )
+                    enregistrements.append((etat, etape, reponse.status, time.monotonic() - debut))
 
-            job = _deposer(admin, contenu, "national.csv", appliquer=True)
-            job = _attendre(job.pk, worker, journal, pendant=enregistrer)
+            def noter(job):
+                suivi.update(etat=job.etat, etape=job.etape)
+
+            fil = threading.Thread(target=enregistrer_sans_arret, daemon=True)
+            fil.start()
+            try:
+                job = _deposer(admin, contenu, "national.csv", appliquer=True)
+                job = _attendre(job.pk, worker, journal, pendant=noter)
+                time.sleep(0.5)  # encore un enregistrement après la fin
+            finally:
+                arret.set()
+                fil.join(60)
             assert job.etat == "done" and job.applique, (job.erreur, job.erreurs[:5])
             assert len(job.rapport["communes"]) == communes
             pvd = Commune.objects.pvd().filter(territoire__isnull=False)
@@ -218,10 +235,12 @@ def test_un_autre_agent_enregistre_pendant_l_import_de_5_mo(
             assert Action.objects.filter(titre__startswith="Action pendant l'import").count() == len(
                 enregistrements
             )
+            pendant_l_ecriture = [e for e in enregistrements if e[1] == "Enregistrement"]
             print(
                 f"\nImport 5 Mo : {communes} communes, contrôle {job.rapport['duree_controle_s']} s, "
                 f"écriture (verrou) {job.rapport['duree_ecriture_s']} s ; {len(enregistrements)} "
-                f"enregistrements d'un autre agent, dont {len(pendant_le_job)} pendant le job, le plus long "
+                f"enregistrements d'un autre agent, dont {len(pendant_le_job)} pendant le job "
+                f"({len(pendant_l_ecriture)} commencés pendant l'écriture), le plus long "
                 f"{max(durees):.2f} s"
             )
     finally:
