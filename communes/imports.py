@@ -662,7 +662,7 @@ def imports_abandonnes_clore():
 
 
 @transaction.atomic
-def import_demander(*, fichier, user, appliquer):
+def import_demander(*, fichier, user, appliquer, adresse_ip=None):
     """Dépôt d'un fichier : contrôles rapides (taille, extension, encodage, en-tête ; FichierInvalide), fichier
     rangé, job créé, tâche envoyée après la validation de la transaction. Renvoie le job."""
     if not import_autorise(user):
@@ -676,6 +676,7 @@ def import_demander(*, fichier, user, appliquer):
         user=user,
         nom_fichier=fichier.name[:255],
         mode=ModeImport.ENREGISTREMENT if appliquer else ModeImport.SIMULATION,
+        adresse_ip=adresse_ip,
     )
     job.fichier.save(fichier.name, fichier, save=False)
     job.save()
@@ -684,7 +685,7 @@ def import_demander(*, fichier, user, appliquer):
 
 
 @transaction.atomic
-def import_confirmer(*, simulation, user):
+def import_confirmer(*, simulation, user, adresse_ip=None):
     """« Importer ce fichier » depuis une simulation réussie : un job d'enregistrement sur le même fichier
     rangé (pas de nouveau dépôt)."""
     if simulation.user_id != user.pk or not import_autorise(user):
@@ -697,6 +698,7 @@ def import_confirmer(*, simulation, user):
         nom_fichier=simulation.nom_fichier,
         mode=ModeImport.ENREGISTREMENT,
         simulation=simulation,
+        adresse_ip=adresse_ip,
     )
     _envoyer(job)
     return job
@@ -755,6 +757,7 @@ def import_executer(*, import_id, task_id=""):
             evenement_securite_enregistrer(
                 type=TypeEvenement.IMPORT,
                 user=job.user,
+                adresse=job.adresse_ip,
                 detail=f"{job.nom_fichier} : {compte(len(rapport['communes']), 'commune mise', 'communes mises')} à jour",
             )
     except ConflitImport as exc:

@@ -476,6 +476,9 @@ class Import(models.Model):
     applique = models.BooleanField("enregistré", default=False)
     erreur = models.TextField("motif de l’échec", blank=True)
     task_id = models.CharField("tâche Celery", max_length=50, blank=True)
+    adresse_ip = models.GenericIPAddressField(
+        "adresse IP", null=True, blank=True, help_text="Adresse du dépôt, pour le journal de sécurité."
+    )
     created_at = models.DateTimeField("demandé le", default=timezone.now)
     started_at = models.DateTimeField("commencé le", null=True, blank=True)
     finished_at = models.DateTimeField("terminé le", null=True, blank=True)

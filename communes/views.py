@@ -53,6 +53,7 @@ from communes.services import (
 )
 from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
+from comptes.securite import adresse_ip
 from pvd.breadcrumbs import breadcrumb_for
 from pvd.formats import date_longue, montant
 from pvd.tableur import classeur_creer, classeur_reponse, feuille_ecrire
@@ -598,6 +599,7 @@ class ImportView(_ImportAutoriseMixin, FormView):
                 fichier=form.cleaned_data["fichier"],
                 user=self.request.user,
                 appliquer=form.cleaned_data["appliquer"],
+                adresse_ip=adresse_ip(self.request),
             )
         except FichierInvalide as exc:
             form.add_error("fichier", exc.message)
@@ -674,7 +676,7 @@ class ImportConfirmerView(_ImportAutoriseMixin, View):
     def post(self, request, pk):
         simulation = get_object_or_404(Import.objects.for_user(request.user), pk=pk)
         try:
-            job = import_confirmer(simulation=simulation, user=request.user)
+            job = import_confirmer(simulation=simulation, user=request.user, adresse_ip=adresse_ip(request))
         except FichierInvalide as exc:
             messages.error(request, exc.message)
             return redirect(reverse("communes:import_detail", args=[simulation.pk]))

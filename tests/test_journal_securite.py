@@ -99,6 +99,7 @@ def test_import_applique(client, user_admin, settings, tmp_path):
     import_executer(import_id=Import.objects.order_by("-pk")[0].pk)
     evenement = seul(TypeEvenement.IMPORT)
     assert evenement.user == user_admin and "situations.csv" in evenement.detail
+    assert evenement.adresse_ip == ADRESSE  # lue au dépôt, enregistrée par le worker
 
 
 def test_jeton_d_api_cree_puis_utilise(client, user_admin):
