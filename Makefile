@@ -112,6 +112,7 @@ test: setup | var
 	@export SECRET_KEY=$${SECRET_KEY:-tests-seulement} DJANGO_SETTINGS_MODULE=pvd.settings_test
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 ## Bancs de performance (hors make test) : tableaux de bord et import des situations → bench/resultats.md

@@ -1,15 +1,10 @@
 """Export open data des indicateurs publics par commune : d'abord les colonnes du jeu officiel de l'ANCT
 « Programme Petites villes de demain » (data.gouv.fr), puis les indicateurs du suivi. UTF-8, virgule."""
 
-import csv
-import io
-from decimal import Decimal
-
-from django.http import HttpResponse
 from django.utils import timezone
 
 from communes.constants import Phase
-from communes.exports import neutraliser
+from pvd.tableur import csv_reponse
 
 COLONNES_OPEN_DATA = [
     # Jeu officiel ANCT (liste des communes PVD) :
@@ -45,27 +40,12 @@ def statut_cadre(commune):
     return "en_elaboration" if commune.has_cadre else "non_renseignee"
 
 
-def _cellule(valeur):
-    """Format des données ouvertes : dates AAAA-MM-JJ, booléens true/false, montants avec un point."""
-    if valeur is None:
-        return ""
-    if isinstance(valeur, bool):
-        return "true" if valeur else "false"
-    if isinstance(valeur, Decimal):
-        return f"{valeur:.2f}"
-    if hasattr(valeur, "isoformat"):
-        return valeur.isoformat()
-    return neutraliser(valeur)
-
-
 def open_data_exporter(*, queryset):
-    tampon = io.StringIO()
-    ecrivain = csv.writer(tampon, lineterminator="\r\n")
-    ecrivain.writerow([nom for nom, _ in COLONNES_OPEN_DATA])
-    for commune in queryset.iterator(chunk_size=500):
-        ecrivain.writerow([_cellule(extraire(commune)) for _, extraire in COLONNES_OPEN_DATA])
-    reponse = HttpResponse(tampon.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-    reponse["Content-Disposition"] = (
-        f'attachment; filename="pvd-communes-indicateurs-{timezone.localdate():%Y-%m-%d}.csv"'
+    return csv_reponse(
+        nom_fichier=f"pvd-communes-indicateurs-{timezone.localdate():%Y-%m-%d}",
+        colonnes=[nom for nom, _ in COLONNES_OPEN_DATA],
+        lignes=(
+            [extraire(c) for _, extraire in COLONNES_OPEN_DATA] for c in queryset.iterator(chunk_size=500)
+        ),
+        donnees_ouvertes=True,
     )
-    return reponse

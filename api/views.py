@@ -23,8 +23,9 @@ from api.filters import (
 )
 from api.serializers import CommuneSerializer, DepartementSerializer, RegionSerializer
 from api.throttling import DebitApi
+from communes.models import CommunePvd
 from tableau.indicateurs import Chiffres, chiffres_departements
-from territoires.models import Commune, Departement, Region
+from territoires.models import Departement, Region
 
 ERREUR = {
     "type": "object",
@@ -94,7 +95,7 @@ class ApiMixin:
 
 def _communes(request):
     return (
-        Commune.objects.for_user(request.user)
+        CommunePvd.objects.for_user(request.user)
         .pvd()
         .with_territoire()
         .with_suivi_public()

@@ -28,7 +28,6 @@ import http.cookiejar
 import os
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,6 +37,9 @@ import urllib.request
 from pathlib import Path
 
 RACINE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(RACINE))
+from tests.processus import port_libre  # noqa: E402
+
 RESULTATS = RACINE / "bench" / "resultats.md"
 MOT_DE_PASSE = "Demo-PVD-2026!"
 
@@ -194,14 +196,6 @@ def mesures_internes(repetitions):
 
 
 # Vrai serveur gunicorn : temps HTTP et mémoire de pointe du processus web ---------------------------------
-def _port_libre():
-    for port in range(8590, 8600):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) != 0:
-                return port
-    raise RuntimeError("aucun port libre entre 8590 et 8599")
-
-
 def _enfants(pid):
     enfants = []
     for entree in Path("/proc").iterdir():
@@ -221,7 +215,7 @@ def _vmhwm(pid):
 
 
 def mesures_serveur(env, repetitions):
-    port = _port_libre()
+    port = port_libre()
     serveur = subprocess.Popen(
         [
             sys.executable,

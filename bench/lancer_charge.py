@@ -12,7 +12,6 @@ import json
 import os
 import resource
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,9 @@ from pathlib import Path
 import psutil  # installé avec locust
 
 RACINE = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(RACINE))
+from tests.processus import port_libre  # noqa: E402
+
 BASE = os.environ.get("CHARGE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/pvd_charge")
 BROKER = os.environ.get("CHARGE_BROKER_URL", "redis://127.0.0.1:6379/14")
 # Comme en production (docker-compose.yml) : un cache Redis partagé par les processus gunicorn.
@@ -50,12 +52,6 @@ def processus_postgresql():
 
 def manage(*args, env):
     subprocess.run([sys.executable, "manage.py", *args], cwd=RACINE, env=env, check=True)
-
-
-def port_libre():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def preparer(env, utilisateurs):

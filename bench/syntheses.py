@@ -191,15 +191,15 @@ def notes_rediger():
     vue d'ensemble de chaque région : la note la plus complète."""
     from django.utils import timezone
 
+    from communes.models import CommunePvd
     from syntheses.chiffres import raisons_suggestion
     from syntheses.constants import EtatSection
     from syntheses.models import CommuneRisque, SectionDepartementale, Synthese
-    from territoires.models import Commune
 
     maintenant = timezone.now()
     sections = list(SectionDepartementale.objects.filter(dispensee=False).select_related("departement"))
     communes = {}
-    for commune in Commune.objects.pvd().with_suivi().filter(is_risque=True).order_by("nom"):
+    for commune in CommunePvd.objects.pvd().with_suivi().filter(is_risque=True).order_by("nom"):
         communes.setdefault(commune.departement_id, []).append(commune)
     risques = []
     for section in sections:

@@ -82,7 +82,7 @@ class RythmeTable(tables.Table):
     nom = tables.Column(
         "Département",
         order_by=("code",),
-        linkify=("territoires:departement", {"code": tables.A("code")}),
+        linkify=("tableau:departement", {"code": tables.A("code")}),
         attrs={"td": {"class": "pvd-nowrap"}},
     )
     region = tables.Column("Région", order_by=("region__nom",))

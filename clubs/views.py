@@ -1,5 +1,3 @@
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
@@ -27,6 +25,7 @@ from clubs.services import (
 )
 from clubs.tables import ReunionClubTable, RythmeRegionTable, RythmeTable
 from comptes.constants import Role
+from pvd.tableur import csv_reponse
 from territoires.models import Departement, alphabetique
 
 
@@ -257,12 +256,9 @@ class RythmeCsvView(RythmeView):
 
     def render_to_response(self, context, **response_kwargs):
         annee, aujourd_hui = self.filterset.annee_choisie, self.filterset.aujourd_hui
-        reponse = HttpResponse(content_type="text/csv; charset=utf-8")
-        reponse["Content-Disposition"] = f'attachment; filename="rythme-clubs-pvd-{annee}.csv"'
-        reponse.write("\ufeff")  # BOM : les tableurs reconnaissent l'UTF-8
-        ecrivain = csv.writer(reponse, delimiter=";")
-        ecrivain.writerow(
-            [
+        return csv_reponse(
+            nom_fichier=f"rythme-clubs-pvd-{annee}",
+            colonnes=[
                 "annee",
                 "code_departement",
                 "departement",
@@ -277,10 +273,8 @@ class RythmeCsvView(RythmeView):
                 "communes_jamais_representees",
                 "situation",
                 "motifs",
-            ]
-        )
-        for d in self.object_list:
-            ecrivain.writerow(
+            ],
+            lignes=(
                 [
                     annee,
                     d.code,
@@ -297,8 +291,9 @@ class RythmeCsvView(RythmeView):
                     StatutRythme(d.statut).label,
                     " ; ".join(rythme_motifs(d, annee, aujourd_hui=aujourd_hui)),
                 ]
-            )
-        return reponse
+                for d in self.object_list
+            ),
+        )
 
 
 class CalendrierView(ClubsContextMixin, SingleTableView):

@@ -12,6 +12,16 @@ class Phase(models.TextChoices):
     RETIREE = "9_retiree", "Retirée du programme"
 
 
+# Les étapes du parcours, dans l'ordre (la phase « retirée » n'en est pas une).
+ETAPES = [
+    Phase.LAUREATE,
+    Phase.ADHESION_SIGNEE,
+    Phase.CADRE_EN_ELABORATION,
+    Phase.CADRE_SIGNEE,
+    Phase.OPERATIONNELLE,
+]
+
+
 class TypeConvention(models.TextChoices):
     ADHESION = "adhesion", "Convention d’adhésion"
     CADRE = "cadre", "Convention-cadre"

@@ -1,14 +1,9 @@
-"""Exports CSV (UTF-8, point-virgule : s'ouvre tel quel dans Excel en français) et XLSX des listes."""
+"""Export CSV ou XLSX de la liste des communes (filtrée) : colonnes ici, écriture par pvd.tableur."""
 
-import csv
-import io
-from decimal import Decimal
-
-from django.http import HttpResponse
 from django.utils import timezone
 
 from communes.constants import Phase, StatutChefDeProjet
-from pvd.tableur import Colonne, classeur_creer, classeur_reponse, feuille_ecrire
+from pvd.tableur import Colonne, Feuille, export_reponse
 
 COLONNES = [
     ("Code INSEE", lambda c: c.code_insee),
@@ -39,48 +34,22 @@ COLONNES = [
 ]
 # Formats XLSX des colonnes qui ne se déduisent pas de la valeur (dates et entiers : d'après la valeur).
 FORMATS_XLSX = {"Financements accordés (€)": "euros"}
-DEBUTS_DE_FORMULE = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutraliser(valeur):
-    """Une cellule texte qui commencerait par =, +, -, @ serait exécutée comme formule par un tableur."""
-    if isinstance(valeur, str) and valeur.startswith(DEBUTS_DE_FORMULE):
-        return "'" + valeur
-    return valeur
 
 
 def lignes(queryset):
     for commune in queryset.iterator(chunk_size=500):
-        yield [neutraliser(extraire(commune)) for _, extraire in COLONNES]
-
-
-def _csv(valeur):
-    if valeur is None:
-        return ""
-    if isinstance(valeur, Decimal):
-        return f"{valeur:.2f}".replace(".", ",")
-    if hasattr(valeur, "strftime"):
-        return valeur.strftime("%d/%m/%Y")
-    return valeur
+        yield [extraire(commune) for _, extraire in COLONNES]
 
 
 def communes_exporter(*, queryset, format_export):
-    nom = f"communes-pvd-{timezone.localdate():%Y-%m-%d}"
-    if format_export == "csv":
-        tampon = io.StringIO()
-        tampon.write("\ufeff")  # BOM : Excel reconnaît l'UTF-8
-        ecrivain = csv.writer(tampon, delimiter=";")
-        ecrivain.writerow([titre for titre, _ in COLONNES])
-        for ligne in lignes(queryset):
-            ecrivain.writerow([_csv(v) for v in ligne])
-        reponse = HttpResponse(tampon.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-        reponse["Content-Disposition"] = f'attachment; filename="{nom}.csv"'
-        return reponse
-    classeur = classeur_creer()
-    feuille_ecrire(
-        classeur,
-        titre="Communes PVD",
-        colonnes=[Colonne(titre, FORMATS_XLSX.get(titre)) for titre, _ in COLONNES],
-        lignes=lignes(queryset),
+    return export_reponse(
+        format_export=format_export,
+        nom_fichier=f"communes-pvd-{timezone.localdate():%Y-%m-%d}",
+        feuilles=[
+            Feuille(
+                titre="Communes PVD",
+                colonnes=[Colonne(titre, FORMATS_XLSX.get(titre)) for titre, _ in COLONNES],
+                lignes=lignes(queryset),
+            )
+        ],
     )
-    return classeur_reponse(classeur, nom_fichier=nom)

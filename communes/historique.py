@@ -95,6 +95,12 @@ def _libelle(modele, ligne, titres_actions):
     return ligne.get_type_display() if modele is Convention else str(modele._meta.verbose_name)
 
 
+# Les autres événements de la fiche viennent des apps bâties sur le suivi (echanges : pièces jointes déposées) :
+# chacune inscrit ici, dans son AppConfig.ready(), une fonction (territoire, Evenement) → [Evenement]. Le suivi
+# n'importe ainsi aucune app au-dessus de lui (contrat des couches, pyproject.toml).
+SOURCES = []
+
+
 def historique_territoire(territoire, limite=300):
     """Les changements du territoire et de tout son suivi, du plus récent au plus ancien."""
     conventions = Convention.history.filter(territoire_id=territoire.pk)
@@ -155,9 +161,7 @@ def historique_territoire(territoire, limite=300):
                     changements=changements,
                 )
             )
-    # Pièces jointes des communes du territoire (app echanges) : chaque version déposée.
-    from echanges.historique import evenements_pieces
-
-    evenements.extend(evenements_pieces(territoire, Evenement))
+    for source in SOURCES:
+        evenements.extend(source(territoire, Evenement))
     evenements.sort(key=lambda e: e.date, reverse=True)
     return evenements[:limite]

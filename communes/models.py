@@ -24,7 +24,9 @@ from communes.constants import (
     ThemeAction,
     TypeConvention,
 )
+from communes.querysets import CommunePvdQuerySet, suivi_annotations
 from comptes.models import agent_du_departement, territory_q
+from territoires.models import Commune
 
 MONTANT = {
     "max_digits": 14,
@@ -105,6 +107,18 @@ class Crte(models.Model):
         return self.nom
 
 
+class CommunePvd(Commune):
+    """Une commune du référentiel vue avec son suivi PVD. Le référentiel (app territoires) ne connaît pas le
+    suivi : ce modèle mandataire, sans table, lui ajoute les annotations du suivi (communes.querysets)."""
+
+    objects = CommunePvdQuerySet.as_manager()
+
+    class Meta:
+        proxy = True
+        verbose_name = "commune PVD et son suivi"
+        verbose_name_plural = "communes PVD et leur suivi"
+
+
 class TerritoireQuerySet(models.QuerySet):
     def for_user(self, user):
         return self.filter(
@@ -112,7 +126,6 @@ class TerritoireQuerySet(models.QuerySet):
         )
 
     def with_suivi(self):
-        from communes.querysets import suivi_annotations
 
         return self.annotate(**suivi_annotations(prefix=""))
 
@@ -205,6 +218,13 @@ class Territoire(Versioned):
     def clean(self):
         if self.risque_decision and not self.risque_justification.strip():
             raise ValidationError({"risque_justification": "Justifiez la décision sur le risque."})
+
+    def risque_decision_signer(self, user):
+        """Qui a pris la décision sur le risque, et quand ; sans décision, ni justification ni auteur."""
+        if self.risque_decision:
+            self.risque_decided_by, self.risque_decided_at = user, timezone.now()
+        else:
+            self.risque_justification, self.risque_decided_by, self.risque_decided_at = "", None, None
         if self.date_inscription_crte and not self.crte_id:
             raise ValidationError({"crte": "Indiquez le CRTE où la convention-cadre est inscrite."})
 
@@ -428,6 +448,65 @@ class Financement(Versioned):
             errors["annee"] = "L’année ne peut pas dépasser l’an prochain."
         if errors:
             raise ValidationError(errors)
+
+
+# --- Version des données et suivi de démonstration --------------------------------------------------------
+# Version des données du suivi de chaque département : les pages mises en cache (chiffres des tableaux de bord,
+# liste des communes) en dépendent. Des déclencheurs SQL (communes/versions.py) incrémentent la version d'un
+# département à chaque écriture qui touche le suivi de ses communes, y compris les créations en masse, les
+# QuerySet.update() et l'admin : une page mise en cache sous une version n'est jamais servie après un
+# enregistrement.
+
+
+class VersionDepartementQuerySet(models.QuerySet):
+    def jetons(self, codes):
+        """{code du département: jeton de sa version} ; un département jamais modifié n'a pas de ligne."""
+        return dict(self.filter(departement_code__in=codes).values_list("departement_code", "jeton"))
+
+
+class VersionDepartement(models.Model):
+    departement_code = models.CharField("département", max_length=3, primary_key=True)
+    numero = models.BigIntegerField("numéro", default=0)
+    # Tiré au hasard à chaque écriture : une version annulée (rollback) ne revient jamais à l'identique.
+    jeton = models.BigIntegerField("jeton", default=0)
+
+    objects = VersionDepartementQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "version des données d’un département"
+        verbose_name_plural = "versions des données des départements"
+
+    def __str__(self):
+        return f"{self.departement_code} : {self.numero}"
+
+
+class DonneesDemonstrationQuerySet(models.QuerySet):
+    def perimetres(self):
+        """Périmètres du suivi généré, dans l'ordre de génération ; [] sur une instance aux données réelles.
+        Une seule requête, sur une table de quelques lignes au plus."""
+        return list(self.order_by("pk").values_list("perimetre", flat=True))
+
+
+class DonneesDemonstration(models.Model):
+    """Trace d'un suivi généré par communes.demo.suivi_demo_generer, écrite dans la même transaction.
+
+    Tant qu'une ligne existe, chaque page et chaque note PDF disent que le suivi affiché est de démonstration.
+    Le référentiel officiel seul (charger_referentiel) n'en écrit jamais : une instance sans suivi généré n'a
+    pas de bandeau. Le suivi généré ne s'efface pas (il se mêle à ce que les agents saisissent ensuite) :
+    repartir des seules données officielles, c'est une base neuve (voir docs/referentiel.md)."""
+
+    perimetre = models.CharField("périmètre", max_length=300)
+    territoires_count = models.PositiveIntegerField("territoires remplis", default=0)
+    created_at = models.DateTimeField("générées le", auto_now_add=True)
+
+    objects = DonneesDemonstrationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "suivi de démonstration généré"
+        verbose_name_plural = "suivis de démonstration générés"
+
+    def __str__(self):
+        return f"{self.perimetre} ({self.territoires_count} territoires)"
 
 
 class ImportQuerySet(models.QuerySet):

@@ -32,7 +32,7 @@ from communes.constants import (
     TypeConvention,
 )
 from pvd.formats import compte
-from territoires.models import count_subquery
+from territoires.models import CommuneQuerySet, count_subquery
 
 
 def mois_apres(date, mois):
@@ -247,3 +247,19 @@ def manques_operationnelle(commune):
         for annotation, ancre, libelle in CONDITIONS_OPERATIONNELLE
         if not getattr(commune, annotation)
     ]
+
+
+class CommunePvdQuerySet(CommuneQuerySet):
+    """Les communes du référentiel (territoires) avec, en plus, les annotations de leur suivi PVD."""
+
+    def with_suivi(self):
+        """Phase, drapeaux et chiffres du suivi PVD de chaque commune."""
+        return self.annotate(**suivi_annotations(prefix="territoire__"), is_couverte_crte=couverte_crte())
+
+    def with_suivi_public(self):
+        """Les seules annotations publiques du suivi (phase, conventions, CRTE, actions, financements) : ni
+        chef de projet ni risque, pour l'API des partenaires et l'open data."""
+        annotations = suivi_annotations(prefix="territoire__")
+        return self.annotate(
+            **{nom: annotations[nom] for nom in INDICATEURS_PUBLICS}, is_couverte_crte=couverte_crte()
+        )

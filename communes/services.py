@@ -6,17 +6,30 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from communes.constants import TypeConvention
 from communes.models import Convention, Crte, Ort, Territoire
+from pvd.verrous import ConflitEdition, version_verifier
 from territoires.models import Commune
+from territoires.services import Bilan, referentiel_lire, territoires_synchroniser
 
 RAISON_REFERENTIEL = "Chargement du référentiel"
 
 
-class ConflitEdition(Exception):
-    """Quelqu'un a enregistré ce même objet depuis qu'il a été ouvert : rien n'est écrasé."""
-
-    def __init__(self, actuel):
-        self.actuel = actuel
-        super().__init__("Cet élément a été modifié par quelqu’un d’autre pendant votre saisie.")
+def referentiel_charger(*, dossier=None, fichiers=None, millesime=None):
+    """Charge les fichiers officiels : régions, départements, EPCI, communes et liste PVD (app territoires),
+    puis les CRTE et le suivi qu'ils initialisent (territoire de chaque commune PVD, ORT signées) ; tout ou
+    rien, et les fichiers sont lus et contrôlés avant la transaction. Renvoie le Bilan des changements.
+    Paramètres : voir territoires.services.referentiel_lire."""
+    referentiel = referentiel_lire(dossier=dossier, fichiers=fichiers, millesime=millesime)
+    bilan = Bilan()
+    with transaction.atomic():
+        territoires_synchroniser(referentiel=referentiel, bilan=bilan)
+        crtes_synchroniser(crtes=referentiel.crtes, bilan=bilan)
+        suivi_initialiser(
+            liste=referentiel.liste.communes,
+            orts=referentiel.orts,
+            source_ort=referentiel.source_ort,
+            bilan=bilan,
+        )
+    return bilan
 
 
 def crtes_synchroniser(*, crtes, bilan):
@@ -184,9 +197,7 @@ def suivi_enregistrer(*, form, user, version=None, raison=None):
     try:
         with transaction.atomic():
             if form.instance.pk is not None:
-                actuel = modele.objects.select_for_update().get(pk=form.instance.pk)
-                if version is None or actuel.version != version:
-                    raise ConflitEdition(actuel)
+                actuel = version_verifier(modele.objects, pk=form.instance.pk, version=version)
                 form.instance.version = actuel.version + 1
             reprise = getattr(form.instance, "source", "") if form.instance.pk is not None else ""
             objet = form.save(commit=False)
@@ -218,9 +229,7 @@ def suivi_enregistrer(*, form, user, version=None, raison=None):
 def valeur_confirmer(*, objet, user, version):
     """Le département confirme une valeur reprise d'un fichier officiel (convention, ORT) : elle garde sa
     source, n'est plus « à confirmer » ; l'historique le dit. Refuse si l'objet a changé depuis sa lecture."""
-    actuel = type(objet).objects.select_for_update().get(pk=objet.pk)
-    if actuel.version != version:
-        raise ConflitEdition(actuel)
+    actuel = version_verifier(type(objet).objects, pk=objet.pk, version=version)
     actuel.a_confirmer = False
     actuel.confirme_par, actuel.confirme_le = user, timezone.now()
     actuel.version += 1
@@ -258,9 +267,7 @@ def cadre_ort_confirmer(*, territoire, user):
 @transaction.atomic
 def adhesion_date_liste_retenir(*, convention, date, source, user, version):
     """Le département retient la date d'adhésion que la liste PVD propose à la place de celle saisie."""
-    actuel = Convention.objects.select_for_update().get(pk=convention.pk)
-    if actuel.version != version:
-        raise ConflitEdition(actuel)
+    actuel = version_verifier(Convention.objects, pk=convention.pk, version=version)
     actuel.date_signature, actuel.source, actuel.a_confirmer = date, source, False
     actuel.confirme_par, actuel.confirme_le = user, timezone.now()
     actuel.version += 1
@@ -274,9 +281,7 @@ def adhesion_date_liste_retenir(*, convention, date, source, user, version):
 def adhesion_date_liste_ecarter(*, convention, date, source, user, version):
     """Le département garde sa date d'adhésion : la date que propose la liste PVD n'est plus proposée (une
     autre date d'une liste suivante le sera)."""
-    actuel = Convention.objects.select_for_update().get(pk=convention.pk)
-    if actuel.version != version:
-        raise ConflitEdition(actuel)
+    actuel = version_verifier(Convention.objects, pk=convention.pk, version=version)
     actuel.date_liste_ecartee = date
     actuel.version += 1
     actuel._history_user = user
@@ -289,18 +294,3 @@ def adhesion_date_liste_ecarter(*, convention, date, source, user, version):
 def objet_supprimer(*, objet, user):
     objet._history_user = user
     objet.delete()
-
-
-@transaction.atomic
-def risque_decider(*, territoire, decision, justification, user, version):
-    actuel = Territoire.objects.select_for_update().get(pk=territoire.pk)
-    if actuel.version != version:
-        raise ConflitEdition(actuel)
-    actuel.risque_decision = decision
-    actuel.risque_justification = justification if decision else ""
-    actuel.risque_decided_by = user if decision else None
-    actuel.risque_decided_at = timezone.now() if decision else None
-    actuel.version += 1
-    actuel._history_user = user
-    actuel.save()
-    return actuel

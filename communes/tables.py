@@ -3,10 +3,10 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django_tables2.data import TableQuerysetData
 
-from communes.constants import Phase
+from communes.constants import Phase, StatutChefDeProjet
 from territoires.models import Commune, alphabetique
 
-COULEURS_PHASE = {
+BADGES_PHASE = {
     Phase.LAUREATE: "fr-badge--purple-glycine",
     Phase.ADHESION_SIGNEE: "fr-badge--blue-ecume",
     Phase.CADRE_EN_ELABORATION: "fr-badge--yellow-tournesol",
@@ -19,7 +19,7 @@ COULEURS_PHASE = {
 def badge_phase(phase):
     return format_html(
         '<p class="fr-badge fr-badge--sm fr-badge--no-icon {}">{}</p>',
-        COULEURS_PHASE[phase],
+        BADGES_PHASE[phase],
         Phase(phase).label,
     )
 
@@ -105,7 +105,6 @@ class CommuneTable(tables.Table):
         return format_html_join("", '<p class="fr-badge fr-badge--sm {}">{}</p> ', alertes)
 
     def render_chef_de_projet_statut(self, value, record):
-        from communes.constants import StatutChefDeProjet
 
         return StatutChefDeProjet(value).label
 

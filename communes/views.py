@@ -17,7 +17,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from communes import forms
-from communes.constants import DELAI_CONVENTION_CADRE_MOIS, Phase, TypeConvention
+from communes.constants import DELAI_CONVENTION_CADRE_MOIS, ETAPES, Phase, TypeConvention
 from communes.exports import communes_exporter
 from communes.filters import CommuneFilter
 from communes.historique import historique_territoire, valeur_affichee
@@ -34,12 +34,14 @@ from communes.models import (
     Action,
     Avenant,
     ChefDeProjet,
+    CommunePvd,
     Convention,
     Crte,
     Financement,
     Import,
     Ort,
     Territoire,
+    VersionDepartement,
 )
 from communes.querysets import manques_operationnelle, mois_apres, raisons_suggestion
 from communes.services import (
@@ -54,14 +56,13 @@ from communes.services import (
 from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
 from comptes.securite import adresse_ip
-from pvd.breadcrumbs import breadcrumb_for
 from pvd.formats import date_longue, montant
 from pvd.tableur import classeur_creer, classeur_reponse, feuille_ecrire
-from tableau.models import VersionDepartement
+from territoires.breadcrumbs import breadcrumb_for
 from territoires.models import ChargementListe, Commune, Departement, alphabetique
 
 # Tableau de la liste des communes mis en cache : la clé porte la version des données de chaque département
-# du territoire (tenue par des déclencheurs SQL, voir tableau/versions.py), la date (alertes des 18 mois) et
+# du territoire (tenue par des déclencheurs SQL, voir communes/versions.py), la date (alertes des 18 mois) et
 # la requête (filtres, tri, page) ; un enregistrement change la clé, le tableau n'est jamais périmé. La durée
 # ne borne que la place prise ; « v1 » change quand le balisage du tableau change.
 CACHE_LISTE = "communes:liste:v1"
@@ -76,7 +77,7 @@ class CommuneListView(SingleTableMixin, FilterView):
 
     def get_queryset(self):
         # Les communes sorties de la liste restent atteignables (filtre « Liste PVD », voir CommuneFilter).
-        return Commune.objects.for_user(self.request.user).pvd_et_sorties().with_territoire().with_suivi()
+        return CommunePvd.objects.for_user(self.request.user).pvd_et_sorties().with_territoire().with_suivi()
 
     def get_table_data(self):
         return PageEnDeuxTemps(super().get_table_data())
@@ -136,7 +137,7 @@ class CommuneListView(SingleTableMixin, FilterView):
 
 def _commune(user, code_insee):
     queryset = (
-        Commune.objects.for_user(user)
+        CommunePvd.objects.for_user(user)
         .pvd_et_sorties()
         .with_territoire()
         .select_related("territoire__crte", "sortie_liste")
@@ -217,12 +218,13 @@ class CommuneDetailView(DetailView):
     @staticmethod
     def phase_context(commune):
         phase = Phase(commune.phase)
-        etape = int(phase.value[0]) if phase != Phase.RETIREE else None
-        suivantes = [p for p in Phase if p != Phase.RETIREE and etape and int(p.value[0]) == etape + 1]
+        etape = ETAPES.index(phase) + 1 if phase in ETAPES else None
+        suivantes = ETAPES[etape:] if etape else []
         raisons = raisons_suggestion(commune)
         return {
             "phase_label": phase.label,
             "etape": etape,
+            "etapes_count": len(ETAPES),
             "etape_suivante": suivantes[0].label if suivantes else "",
             "raisons_risque": raisons if commune.is_risque_suggere else [],
             "echeance_cadre": mois_apres(commune.date_adhesion, DELAI_CONVENTION_CADRE_MOIS)
@@ -395,13 +397,7 @@ class RisqueView(TerritoireChampsView):
     ancre = "risque"
 
     def form_valid(self, form):
-        decision = form.cleaned_data["risque_decision"]
-        form.instance.risque_decided_by = self.request.user if decision else None
-        from django.utils import timezone
-
-        form.instance.risque_decided_at = timezone.now() if decision else None
-        if not decision:
-            form.instance.risque_justification = ""
+        form.instance.risque_decision_signer(self.request.user)
         return super().form_valid(form)
 
 

@@ -3,6 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from comptes.models import EvenementSecurite, TypeEvenement, User
 from comptes.securite import evenement_securite_enregistrer
+from pvd.admin import LectureSeuleAdmin
 
 
 @admin.register(User)
@@ -54,19 +55,10 @@ ROLE_TERRITOIRE = ("role", "region", "departement")
 
 
 @admin.register(EvenementSecurite)
-class EvenementSecuriteAdmin(admin.ModelAdmin):
+class EvenementSecuriteAdmin(LectureSeuleAdmin):
     """Journal de sécurité, en lecture seule, pour les administrateurs."""
 
     list_display = ("created_at", "type", "username", "adresse_ip", "detail")
     list_filter = ("type", "created_at")
     search_fields = ("username", "adresse_ip", "detail")
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -12,7 +12,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from comptes.constants import Role
-from comptes.models import User
+from comptes.models import TypeEvenement, User
+from comptes.securite import evenement_securite_enregistrer, limite_depassee
 
 logger = logging.getLogger(__name__)
 
@@ -111,8 +112,6 @@ def mot_de_passe_oubli_demander(*, email, request):
     """Demande de réinitialisation : au plus MOT_DE_PASSE_OUBLI_PAR_ADRESSE par adresse dans la fenêtre ; le
     lien part par le worker (rien de lent ni de variable dans la requête). Ne dit jamais si un compte existe :
     l'appelant affiche la même page dans tous les cas. Renvoie le nombre d'e-mails confiés au worker."""
-    from comptes.models import TypeEvenement
-    from comptes.securite import evenement_securite_enregistrer, limite_depassee
     from comptes.tasks import mot_de_passe_lien_envoyer_task
 
     email = (email or "").strip()
@@ -174,9 +173,6 @@ def mot_de_passe_reinitialiser(*, form, request):
     """Enregistre le nouveau mot de passe (SetPasswordForm valide), débloque la connexion du compte (django-axes)
     et le note au journal de sécurité."""
     from axes.utils import reset
-
-    from comptes.models import TypeEvenement
-    from comptes.securite import evenement_securite_enregistrer
 
     user = form.save()
     reset(username=user.get_username())

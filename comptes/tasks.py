@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from comptes.securite import evenements_securite_purger
+from comptes.services import mot_de_passe_lien_envoyer
 
 
 @shared_task(name="comptes.evenements_securite_purger_task", ignore_result=True)
@@ -12,6 +13,5 @@ def evenements_securite_purger_task():
 @shared_task(name="comptes.mot_de_passe_lien_envoyer_task", ignore_result=True)
 def mot_de_passe_lien_envoyer_task(user_id):
     """Lien de réinitialisation du mot de passe, envoyé hors de la requête."""
-    from comptes.services import mot_de_passe_lien_envoyer
 
     return mot_de_passe_lien_envoyer(user_id=user_id)

@@ -6,12 +6,11 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 
-from communes.models import Convention, Ort
+from communes.models import CommunePvd, Convention, Ort
 from comptes.constants import Role
 from echanges.models import Commentaire
 from syntheses.constants import ETATS_SECTION_MODIFIABLES, EtatSection, EtatSynthese
 from syntheses.models import SectionDepartementale, Synthese
-from territoires.models import Commune
 
 LIMITE = 20
 
@@ -60,7 +59,7 @@ def taches(user):
                 "Sections de la note à rédiger", len(a_rediger), _liens(a_rediger, texte_section, url_section)
             )
         )
-        communes = Commune.objects.for_user(user).pvd().with_suivi()
+        communes = CommunePvd.objects.for_user(user).pvd().with_suivi()
         alertes = list(communes.filter(is_retard_cadre=True).order_by("nom").values_list("code_insee", "nom"))
         resultat.append(
             Tache(

@@ -1,4 +1,5 @@
-"""Les dépôts de pièces jointes dans l'historique de la fiche commune (communes.historique)."""
+"""Les dépôts de pièces jointes dans l’historique de la fiche commune (inscrit dans communes.historique.SOURCES
+par EchangesConfig.ready)."""
 
 from django.template.defaultfilters import filesizeformat
 

@@ -9,7 +9,15 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from comptes.constants import Role
-from echanges.constants import Canal, Frequence, TypeNotification, TypePiece, Visibilite
+from comptes.models import territory_q
+from echanges.constants import (
+    DELAI_MODIFICATION_MINUTES,
+    Canal,
+    Frequence,
+    TypeNotification,
+    TypePiece,
+    Visibilite,
+)
 
 
 class NotificationQuerySet(models.QuerySet):
@@ -189,7 +197,6 @@ class Commentaire(models.Model):
         return self.section if self.section_id else self.commune
 
     def can_edit(self, user, *, maintenant=None):
-        from echanges.constants import DELAI_MODIFICATION_MINUTES
 
         maintenant = maintenant or timezone.now()
         return (
@@ -201,7 +208,6 @@ class Commentaire(models.Model):
 
 class PieceJointeQuerySet(models.QuerySet):
     def for_user(self, user):
-        from comptes.models import territory_q
 
         return self.filter(
             territory_q(

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from communes.models import Convention, Ort
 from comptes.constants import Role
 from comptes.models import User
 from echanges.constants import (
@@ -25,6 +26,7 @@ from echanges.constants import (
     TypeNotification,
     Visibilite,
 )
+from echanges.fichiers import EXTENSIONS, AntivirusIndisponible, analyser, type_du_contenu
 from echanges.models import (
     Commentaire,
     EnvoiNotification,
@@ -32,7 +34,10 @@ from echanges.models import (
     PieceJointe,
     PreferenceNotification,
     VersionPiece,
+    VisiteUtilisateur,
 )
+from syntheses.models import SectionDepartementale, Synthese
+from territoires.models import ChargementListe, Departement
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +82,6 @@ def lecteurs_commentaire(*, departement, visibilite):
 
 def _evenement_synthese(type, objet, acteur, commentaire):
     """(cle, [(destinataires, type, titre, texte)], url) d'un événement de la note de synthèse."""
-    from syntheses.models import SectionDepartementale, Synthese
 
     qui = _nom(acteur)
     if isinstance(objet, SectionDepartementale):
@@ -198,7 +202,6 @@ def notifications_creer(*, cle, lots, url, acteur=None, commentaire=None):
 def evenement_notifier(*, type, objet_type, objet_id, acteur_id=None, commentaire=""):
     """Point d'entrée des événements de la note de synthèse, appelé par transaction.on_commit : l'objet
     est relu après la validation (son état et sa version sont ceux qui ont été enregistrés)."""
-    from syntheses.models import SectionDepartementale, Synthese
 
     modele = {"section": SectionDepartementale, "synthese": Synthese}[objet_type]
     objet = (
@@ -217,7 +220,6 @@ def evenement_notifier(*, type, objet_type, objet_id, acteur_id=None, commentair
 
 def notifier_apres_commit(*, type, objet, acteur=None, commentaire=""):
     """À appeler dans la transaction d'un service : la notification part quand elle est validée."""
-    from syntheses.models import SectionDepartementale
 
     objet_type = "section" if isinstance(objet, SectionDepartementale) else "synthese"
     transaction.on_commit(
@@ -501,7 +503,6 @@ def commentaire_modifier(*, commentaire, user, texte, mentionnes=()):
 def _fichier_verifier(fichier):
     """(contenu, type MIME) d'un fichier déposé, ou ValidationError en français (taille, type lu dans le
     contenu, antivirus)."""
-    from echanges.fichiers import AntivirusIndisponible, analyser, type_du_contenu
 
     limite = settings.PIECES_JOINTES_MAX_MO * 1024 * 1024
     if fichier.size > limite:
@@ -534,8 +535,6 @@ def _fichier_verifier(fichier):
 
 def _version_creer(*, piece, user, fichier, contenu, type_mime):
     from django.core.files.base import ContentFile
-
-    from echanges.fichiers import EXTENSIONS
 
     numero = (piece.versions.aggregate(n=Max("numero"))["n"] or 0) + 1
     version = VersionPiece(
@@ -598,7 +597,6 @@ def notification_echeance_enregistrer(*, user, cle, titre, url):
 
 def visite_enregistrer(*, user, maintenant=None):
     """À chaque connexion : la dernière visite devient la précédente (« ce qui a changé » part de là)."""
-    from echanges.models import VisiteUtilisateur
 
     maintenant = maintenant or timezone.now()
     visite, creee = VisiteUtilisateur.objects.get_or_create(user=user, defaults={"derniere": maintenant})
@@ -617,9 +615,6 @@ def valeurs_a_confirmer_notifier():
     rejouée, elle ne crée rien de plus."""
     from django.db.models import Count
     from django.urls import reverse
-
-    from communes.models import Convention, Ort
-    from territoires.models import ChargementListe, Departement
 
     chargement = ChargementListe.objects.order_by("-charge_le", "-pk").first()
     reference = f"chargement-{chargement.pk}" if chargement else "sans-chargement"

@@ -4,7 +4,7 @@ notification et par canal."""
 
 from celery import shared_task
 
-from echanges.services import notification_envoyer, resume_quotidien_envoyer
+from echanges.services import notification_envoyer, resume_quotidien_envoyer, valeurs_a_confirmer_notifier
 
 
 @shared_task(name="echanges.notification_envoyer_task", ignore_result=True)
@@ -19,6 +19,5 @@ def resume_quotidien_envoyer_task():
 
 @shared_task(name="echanges.valeurs_a_confirmer_notifier_task", ignore_result=True)
 def valeurs_a_confirmer_notifier_task():
-    from echanges.services import valeurs_a_confirmer_notifier
 
     return len(valeurs_a_confirmer_notifier())

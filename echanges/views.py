@@ -10,6 +10,8 @@ from django.views import View
 from django.views.generic import FormView, ListView, TemplateView
 
 from echanges import services
+from echanges.a_faire import taches
+from echanges.fichiers import EXTENSIONS
 from echanges.forms import (
     CommentaireForm,
     CommentaireModifierForm,
@@ -19,6 +21,8 @@ from echanges.forms import (
     PreferencesNotificationForm,
 )
 from echanges.models import Commentaire, Notification, PieceJointe, VersionPiece
+from echanges.quoi_de_neuf import CATEGORIES, changements_depuis, depuis_derniere_visite
+from echanges.services import lecteurs_commentaire
 from syntheses.models import SectionDepartementale
 from territoires.models import Commune
 
@@ -146,7 +150,6 @@ def fil_contexte(user, *, section=None, commune=None, form=None):
     departement = objet.departement
     if form is None:
         form = CommentaireForm(user=user, lecteurs=lambda v: None)
-    from echanges.services import lecteurs_commentaire
 
     mentionnables = (
         lecteurs_commentaire(departement=departement, visibilite="tous")
@@ -182,7 +185,6 @@ class FilMixin:
         return reverse("communes:detail", args=[self.commune.code_insee])
 
     def get_form_kwargs(self):
-        from echanges.services import lecteurs_commentaire
 
         departement = (self.section or self.commune).departement
         return {
@@ -238,7 +240,6 @@ class CommentaireModifierView(FormView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
-        from echanges.services import lecteurs_commentaire
 
         c = self.commentaire
         return {
@@ -390,7 +391,6 @@ class VersionTelechargerView(View):
             fichier = version.fichier.open("rb")
         except FileNotFoundError:
             raise Http404("Fichier introuvable.") from None
-        from echanges.fichiers import EXTENSIONS
 
         nom = f"{version.piece.titre[:80]} (v{version.numero}).{EXTENSIONS.get(version.content_type, 'bin')}"
         reponse = FileResponse(fichier, as_attachment=True, filename=nom, content_type=version.content_type)
@@ -409,7 +409,6 @@ class QuoiDeNeufView(TemplateView):
     template_name = "echanges/quoi_de_neuf.html"
 
     def get_context_data(self, **kwargs):
-        from echanges.quoi_de_neuf import CATEGORIES, changements_depuis, depuis_derniere_visite
 
         depuis = depuis_derniere_visite(self.request.user)
         return super().get_context_data(
@@ -429,6 +428,5 @@ class AFaireView(TemplateView):
     template_name = "echanges/a_faire.html"
 
     def get_context_data(self, **kwargs):
-        from echanges.a_faire import taches
 
         return super().get_context_data(title="À faire", taches=taches(self.request.user), **kwargs)

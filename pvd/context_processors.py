@@ -2,6 +2,8 @@ from types import SimpleNamespace
 
 from django.utils.functional import SimpleLazyObject
 
+from communes.models import DonneesDemonstration
+
 # Ce que les gabarits de django-dsfr lisent dans SITE_CONFIG, sans requête en base à chaque page.
 SITE = SimpleNamespace(
     site_title="PVD Suivi",
@@ -22,7 +24,6 @@ def site(request):
 
 
 def _perimetres_demo():
-    from tableau.models import DonneesDemonstration
 
     return DonneesDemonstration.objects.perimetres()
 

@@ -123,6 +123,26 @@ def montant(valeur):
     return f"{nombre(valeur, 0 if valeur == valeur.to_integral_value() else 2)}\u00a0€"
 
 
+def euros(valeur):
+    """« 1 234 567 € » : un montant arrondi à l'euro (tableaux de bord, notes) ; « — » si vide."""
+    if valeur is None or valeur == "":
+        return "—"
+    valeur = Decimal(str(valeur)) if isinstance(valeur, float) else Decimal(valeur)
+    return f"{nombre(valeur.quantize(Decimal(1), rounding=ROUND_HALF_UP))}\u00a0€"
+
+
+def euros_court(valeur):
+    """« 632,5 M€ », « 12,3 k€ » : un montant en millions ou en milliers pour les tuiles ; sous mille euros,
+    celui de euros()."""
+    if valeur is None or valeur == "":
+        return "—"
+    valeur = Decimal(str(valeur)) if isinstance(valeur, float) else Decimal(valeur)
+    for seuil, suffixe in ((Decimal(10**9), "Md€"), (Decimal(10**6), "M€"), (Decimal(10**3), "k€")):
+        if valeur >= seuil:
+            return f"{nombre(valeur / seuil, 1)}\u00a0{suffixe}"
+    return euros(valeur)
+
+
 ESPACES = str.maketrans({" ": "", "\u00a0": "", ESPACE_FINE: "", "\u2009": "", "\t": ""})
 
 

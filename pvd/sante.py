@@ -10,6 +10,8 @@ import time
 from django.conf import settings
 from django.db import connections
 
+from pvd.celery import app
+
 logger = logging.getLogger(__name__)
 
 COMPOSANTS = ("base", "broker", "worker")
@@ -23,16 +25,12 @@ def _base():
 
 
 def _broker():
-    from pvd.celery import app
-
     with app.connection_for_write(connect_timeout=settings.SANTE_TIMEOUT) as conn:
         conn.ensure_connection(max_retries=0)
     return {}
 
 
 def _worker():
-    from pvd.celery import app
-
     reponses = app.control.ping(timeout=settings.SANTE_TIMEOUT)
     if not reponses:
         raise WorkerAbsent(f"aucun worker n'a répondu en {settings.SANTE_TIMEOUT} s")

@@ -115,7 +115,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache des chiffres des tableaux de bord et compteurs de débit de l'API (mémoire du processus par défaut ;
 # redis://… en production, partagé entre les processus).
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Cache partagé par les processus (web, worker) : les chiffres calculés d'avance par le worker servent aux pages.
+# Redis en production (CACHE_URL) ; sans réglage, des fichiers dans var/cache (make run, une seule machine).
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 AUTH_USER_MODEL = "comptes.User"
 # Second facteur (TOTP, django-otp) exigé de ces rôles à la connexion par mot de passe (ProConnect en est
@@ -291,6 +302,15 @@ SECURITE_CONSERVATION_JOURS = env.int("SECURITE_CONSERVATION_JOURS", default=365
 CELERY_BEAT_SCHEDULE["evenements-securite-purger"] = {
     "task": "comptes.evenements_securite_purger_task",
     "schedule": crontab(hour=3, minute=30),
+}
+# Chiffres des tableaux de bord calculés d'avance par le worker (tableau.indicateurs.chiffres_prechauffer) :
+# ceux des départements qui ont changé, toutes les CHIFFRES_PRECHAUFFAGE_S secondes, et tous dès que la date
+# change à minuit ; un visiteur ne paie jamais un calcul à froid.
+CHIFFRES_PRECHAUFFAGE_S = env.float("CHIFFRES_PRECHAUFFAGE_S", default=60.0)
+CELERY_BEAT_SCHEDULE["chiffres-prechauffer"] = {
+    "task": "tableau.chiffres_prechauffer_task",
+    "schedule": CHIFFRES_PRECHAUFFAGE_S,
+    "options": {"expires": CHIFFRES_PRECHAUFFAGE_S},
 }
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

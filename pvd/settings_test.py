@@ -12,6 +12,9 @@ os.environ.setdefault("DOUBLE_FACTEUR_ROLES", "")
 from pvd.settings import *  # noqa: E402,F403
 from pvd.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR  # noqa: E402
 
+# Cache de chaque processus (vidé à chaque test), sauf CACHE_URL explicite.
+if not os.environ.get("CACHE_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -1,10 +1,18 @@
-"""Classeurs XLSX de tous les exports : une feuille par tableau, au nom français, avec une ligne d'en-tête en
-gras figée, un filtre automatique, des largeurs de colonnes ajustées, et des dates et nombres réels (le
-tableur les trie et les additionne), affichés au format français.
+"""Exports de tous les tableaux, listes et tableaux de bord : CSV et XLSX, écrits ici seulement.
+
+- XLSX : une feuille par tableau, au nom français, avec une ligne d'en-tête en gras figée, un filtre
+  automatique, des largeurs de colonnes ajustées, et des dates et nombres réels (le tableur les trie et les
+  additionne), affichés au format français.
+- CSV pour un tableur (français) : UTF-8 avec BOM, point-virgule, virgule décimale, dates JJ/MM/AAAA,
+  « oui »/« non » ; CSV de données ouvertes (API) : UTF-8, virgule, point décimal, dates AAAA-MM-JJ,
+  true/false.
+- Une cellule texte qui commencerait par =, +, -, @ serait exécutée comme formule : elle est neutralisée
+  (apostrophe en tête) dans les deux formats.
 
 Écrit en flux (openpyxl write_only) : la mémoire ne dépend pas du nombre de lignes ; les largeurs sont
 calculées sur l'en-tête et les LIGNES_LARGEUR premières lignes."""
 
+import csv
 import datetime
 import io
 import itertools
@@ -31,8 +39,16 @@ FORMATS = {
 }
 LIGNES_LARGEUR = 200
 LARGEUR_MIN, LARGEUR_MAX = 8, 60
+DEBUTS_DE_FORMULE = ("=", "+", "-", "@", "\t", "\r")
 # Caractères interdits dans un nom de feuille Excel ; 31 caractères au plus.
 INTERDITS = re.compile(r"[\[\]:*?/\\]")
+
+
+def neutraliser(valeur):
+    """Une cellule texte qui commencerait par =, +, -, @ serait exécutée comme formule par un tableur."""
+    if isinstance(valeur, str) and valeur.startswith(DEBUTS_DE_FORMULE):
+        return "'" + valeur
+    return valeur
 
 
 @dataclass
@@ -121,6 +137,7 @@ def feuille_ecrire(classeur, *, titre, colonnes, lignes):
         cellules = []
         for colonne, valeur in zip(colonnes, ligne, strict=True):
             format_ = format_cellule(colonne, valeur)
+            valeur = neutraliser(valeur)
             if format_ and valeur is not None:
                 cellule = WriteOnlyCell(feuille, value=valeur)
                 cellule.number_format = FORMATS[format_]
@@ -145,3 +162,64 @@ def classeur_reponse(classeur, *, nom_fichier):
     reponse = HttpResponse(tampon.getvalue(), content_type=XLSX)
     reponse["Content-Disposition"] = f'attachment; filename="{nom_fichier}.xlsx"'
     return reponse
+
+
+def _cellule_tableur(valeur):
+    if valeur is None:
+        return ""
+    if isinstance(valeur, bool):
+        return "oui" if valeur else "non"
+    if isinstance(valeur, Decimal):
+        return f"{valeur:.2f}".replace(".", ",")
+    if isinstance(valeur, float):
+        return str(valeur).replace(".", ",")
+    if isinstance(valeur, datetime.date):
+        return valeur.strftime("%d/%m/%Y")
+    return neutraliser(valeur)
+
+
+def _cellule_donnees_ouvertes(valeur):
+    if valeur is None:
+        return ""
+    if isinstance(valeur, bool):
+        return "true" if valeur else "false"
+    if isinstance(valeur, Decimal):
+        return f"{valeur:.2f}"
+    if isinstance(valeur, datetime.date):
+        return valeur.isoformat()
+    return neutraliser(valeur)
+
+
+def csv_reponse(*, nom_fichier, colonnes, lignes, donnees_ouvertes=False):
+    """Réponse HTTP d'un CSV à télécharger (nom_fichier sans extension) : en-tête `colonnes` (Colonne ou
+    titre), puis `lignes` (valeurs Python). Pour un tableur français, ou de données ouvertes (voir en tête)."""
+    tampon = io.StringIO()
+    if donnees_ouvertes:
+        ecrivain, cellule = csv.writer(tampon, lineterminator="\r\n"), _cellule_donnees_ouvertes
+    else:
+        tampon.write("\ufeff")  # BOM : Excel reconnaît l'UTF-8
+        ecrivain, cellule = csv.writer(tampon, delimiter=";"), _cellule_tableur
+    ecrivain.writerow([c.titre if isinstance(c, Colonne) else c for c in colonnes])
+    for ligne in lignes:
+        ecrivain.writerow([cellule(valeur) for valeur in ligne])
+    reponse = HttpResponse(tampon.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
+    reponse["Content-Disposition"] = f'attachment; filename="{nom_fichier}.csv"'
+    return reponse
+
+
+@dataclass
+class Feuille:
+    titre: str
+    colonnes: list
+    lignes: object  # itérable de listes de valeurs
+
+
+def export_reponse(*, format_export, nom_fichier, feuilles):
+    """Le téléchargement d'un export : « csv » (une seule feuille) ou « xlsx » (une feuille chacune)."""
+    if format_export == "csv":
+        (feuille,) = feuilles
+        return csv_reponse(nom_fichier=nom_fichier, colonnes=feuille.colonnes, lignes=feuille.lignes)
+    classeur = classeur_creer()
+    for feuille in feuilles:
+        feuille_ecrire(classeur, titre=feuille.titre, colonnes=feuille.colonnes, lignes=feuille.lignes)
+    return classeur_reponse(classeur, nom_fichier=nom_fichier)

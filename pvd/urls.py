@@ -35,7 +35,7 @@ urlpatterns = [
     path("syntheses/", include("syntheses.urls")),
     path("api/", include("api.urls")),
     path("", include("territoires.urls")),
-    path("tableau/", include("tableau.urls")),
+    path("", include("tableau.urls")),
     path("admin/", admin.site.urls),
     path("sante/", views.SanteView.as_view(), name="sante"),
     path("accessibilite/", pages.AccessibiliteView.as_view(), name="accessibilite"),

@@ -15,8 +15,8 @@ def accueil(request):
     if user.role == Role.DEPARTEMENTAL:
         return redirect("communes:liste")
     if user.role == Role.REGIONAL:
-        return redirect("territoires:region", code=user.region_id)
-    return redirect("territoires:regions")
+        return redirect("tableau:region", code=user.region_id)
+    return redirect("tableau:regions")
 
 
 @method_decorator([login_not_required, never_cache], name="dispatch")

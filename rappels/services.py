@@ -32,6 +32,7 @@ from communes.models import Convention
 from communes.querysets import mois_apres
 from comptes.constants import Role
 from comptes.models import User
+from echanges.services import notification_echeance_enregistrer
 from pvd.formats import date_longue
 from rappels.constants import TypeRappel
 from rappels.jetons import lien_desinscription
@@ -116,7 +117,6 @@ def _envoyer(*, type, user, objets, construire):
 
 def _notifier(*, user, type, cles, sujet, contexte):
     """Le rappel rejoint aussi le centre de notifications (app echanges), sans second e-mail."""
-    from echanges.services import notification_echeance_enregistrer
 
     lien = next((v for k, v in contexte.items() if k.endswith("_url") and v), settings.SITE_URL + "/")
     notification_echeance_enregistrer(

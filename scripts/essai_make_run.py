@@ -16,7 +16,6 @@ import pty
 import re
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,14 +23,11 @@ import urllib.parse
 import urllib.request
 
 RACINE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, RACINE)
+from tests.processus import port_libre  # noqa: E402 (bibliothèque standard seulement)
+
 PRET = re.compile(rb"PVD Suivi est pr\xc3\xaat : (http://\S+)")
 UTILISATEUR = "demo-departement"
-
-
-def port_libre():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Terminal:

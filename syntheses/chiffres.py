@@ -14,12 +14,13 @@ from clubs.constants import StatutRythme
 from clubs.models import ReunionClub
 from clubs.services import rythme_clubs
 from communes.constants import AxeFondsVert, Dispositif, Phase, StatutAction
+from communes.models import CommunePvd
 from communes.querysets import raisons_suggestion
 from pvd.formats import trier_alphabetique
-from syntheses.models import CommuneRisque, SectionDepartementale, Synthese
+from syntheses.models import Campagne, CommuneRisque, SectionDepartementale, Synthese
+from tableau.indicateurs import DEFINITIONS, chiffres_calculer, chiffres_cles, euros, figer
 from tableau.indicateurs import Chiffres as Indicateurs
-from tableau.indicateurs import chiffres_calculer, chiffres_cles, euros
-from territoires.models import Commune, alphabetique
+from territoires.models import Departement, alphabetique
 
 NON_DISPONIBLE = "non disponible"
 
@@ -203,7 +204,7 @@ def _risques_calcules(departement_ids):
     """Communes signalées en difficulté par le suivi (décision du département ou suggestion), comme le chiffre
     « En difficulté » : communes en cours, ordre alphabétique français."""
     qs = (
-        Commune.objects.pvd()
+        CommunePvd.objects.pvd()
         .filter(departement_id__in=departement_ids)
         .with_suivi()
         .filter(is_risque=True)
@@ -263,7 +264,6 @@ def cles_region(synthese):
 
 def synthese_chiffres(synthese, *, today=None):
     """Tous les chiffres d'une note : par département et pour la région (nombre de requêtes fixe)."""
-    from territoires.models import Departement
 
     sections = list(
         SectionDepartementale.objects.filter(synthese=synthese)
@@ -359,7 +359,6 @@ class Comparaison:
 
 def comparer(avant, apres, *, noms, titre_avant, titre_apres):
     """Compare deux instantanés ; noms : {code département: « 35 Ille-et-Vilaine »}."""
-    from tableau.indicateurs import DEFINITIONS
 
     def chiffres(a, b):
         resultat = []
@@ -387,7 +386,6 @@ def noms_departements(synthese):
 
 
 def campagne_precedente(campagne):
-    from syntheses.models import Campagne
 
     return (
         Campagne.objects.filter(date_echeance__lt=campagne.date_echeance).order_by("-date_echeance").first()
@@ -397,7 +395,6 @@ def campagne_precedente(campagne):
 def instantane(par_departement, *, calcule_le):
     """Les chiffres d'une note en données simples (JSON) : la région (somme) et chacun de ses départements.
     par_departement : {code: Chiffres du moteur d'indicateurs}."""
-    from tableau.indicateurs import figer
 
     return {
         "calcule_le": calcule_le.isoformat(),
@@ -410,7 +407,6 @@ def evolution(synthese, actuel):
     """Chaque chiffre de la note comparé à la note de la même région transmise à la campagne précédente (ses
     chiffres figés) ; None sans campagne précédente transmise. actuel : l'instantané de la note, ou la fonction
     qui le calcule (appelée seulement s'il y a une note précédente à comparer)."""
-    from syntheses.models import Synthese
 
     precedente = campagne_precedente(synthese.campagne)
     if precedente is None:
@@ -447,7 +443,6 @@ def evolution_campagne(campagne):
     """Chaque région dont la note de la campagne précédente est transmise (chiffres figés) : ses chiffres d'alors
     et ceux de cette campagne (figés si la note est transmise, sinon calculés maintenant), par département.
     None sans campagne précédente ou sans note transmise à comparer. Nombre de requêtes fixe."""
-    from tableau.indicateurs import DEFINITIONS
 
     precedente = campagne_precedente(campagne)
     if precedente is None:

@@ -5,11 +5,13 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from communes.models import CommunePvd
 from communes.querysets import raisons_suggestion
+from comptes.models import User
 from syntheses.constants import ActionTransition, EtatSection
 from syntheses.models import Campagne, CommuneRisque, SectionDepartementale
 from syntheses.services import campagne_creer, transition_tracer
-from territoires.models import Commune, alphabetique
+from territoires.models import alphabetique
 
 CAMPAGNE_DEMO = {
     "nom": "Campagne 2023",
@@ -48,7 +50,6 @@ def campagne_demo_creer(*, sections=True):
     """Campagne 2023 de démonstration (idempotent) : ouverte si absente ; en Bretagne (sauf sections=False,
     données officielles seulement), les sections des Côtes-d'Armor et du Finistère sont rédigées et soumises,
     pour montrer le travail de la région. Ne modifie jamais une section déjà travaillée."""
-    from comptes.models import User
 
     national = User.objects.filter(username="demo-national").first()
     campagne = Campagne.objects.filter(nom=CAMPAGNE_DEMO["nom"]).first()
@@ -62,7 +63,7 @@ def campagne_demo_creer(*, sections=True):
     ).select_related("synthese")
     for section in sections:
         candidates = (
-            Commune.objects.pvd()
+            CommunePvd.objects.pvd()
             .filter(departement_id=section.departement_id)
             .with_suivi()
             .filter(is_risque=True)

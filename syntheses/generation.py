@@ -22,6 +22,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from syntheses.constants import ETATS_GENERATION_ACTIFS, EtatGeneration
 from syntheses.models import Generation, Lot, Synthese, TransitionInterdite, VersionPdf
+from syntheses.pdf import note_html, pdf_rendre, source_signature
 
 logger = logging.getLogger(__name__)
 
@@ -195,7 +196,6 @@ def synthese_generer(*, generation_id, task_id="", worker=""):
     job « en cours » que reprend la redistribution du même message (task_id identique : le worker qui le
     tenait est mort, acks_late) ou dont le bail a expiré. Sinon (terminé, en échec, ou en cours ailleurs) :
     rien à faire, le message est acquitté sans effet."""
-    from syntheses.pdf import note_html, pdf_rendre, source_signature
 
     maintenant = timezone.now()
     abandonnee = Q(etat=EtatGeneration.RUNNING, started_at__lt=_bail_expire())

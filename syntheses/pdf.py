@@ -13,9 +13,9 @@ from fontTools.ttLib import TTFont
 from weasyprint import HTML, URLFetcher
 from weasyprint.urls import URLFetcherResponse
 
+from communes.models import DonneesDemonstration
 from syntheses.chiffres import evolution, instantane, parties_note, synthese_chiffres
-from syntheses.graphiques import barres_phases
-from tableau.models import DonneesDemonstration
+from tableau.graphiques import barres_phases
 
 # WeasyPrint journalise chaque page en INFO : inutile dans le journal du worker.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
@@ -104,13 +104,17 @@ def source_signature(html):
     return hashlib.sha256(signature_moteur().encode() + html.encode()).hexdigest()
 
 
+def _barres_phases_svg(lignes):
+    """Le graphique des communes par phase, celui des tableaux de bord (tableau.graphiques)."""
+    return render_to_string("tableau/_barres_phases.svg", {"graphique": barres_phases(lignes)})
+
+
 def note_html(*, synthese, today=None):
     """HTML d'impression de la note, avec les chiffres calculés en base à cet instant."""
     chiffres = synthese_chiffres(synthese, today=today)
     parties = parties_note(chiffres)
-    graphique_region = barres_phases(
-        [(f"{d.nom} ({d.code})", d.phases) for d in chiffres.departements if d.communes_count],
-        legende=True,
+    graphique_region = _barres_phases_svg(
+        [(f"{d.nom} ({d.code})", d.phases) for d in chiffres.departements if d.communes_count]
     )
     # L'instantané de la note se lit dans les chiffres déjà calculés (aucune requête de plus).
     evolution_ = evolution(
@@ -155,7 +159,7 @@ def prechauffer():
         f'<html lang="fr"><head><link rel="stylesheet" href="{STATIC_PREFIX}css/note-impression.css"></head>'
         "<body><h2>Préchauffage</h2><p><strong>Marianne</strong> <em>italique</em></p>"
         '<table class="donnees"><thead><tr><th class="l">A</th><th class="n">1</th></tr></thead>'
-        f'<tbody><tr><th>B</th><td class="n">2</td></tr></tbody></table>{barres_phases([("X", {"1_laureate": 1})])}'
+        f'<tbody><tr><th>B</th><td class="n">2</td></tr></tbody></table>{_barres_phases_svg([("X", {"1_laureate": 1})])}'
         "</body></html>"
     )
     pdf_rendre(html)

@@ -8,9 +8,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from communes.services import ConflitEdition
 from comptes.models import agent_du_departement
+from echanges.constants import Visibilite
+from echanges.services import commentaire_publier, notifier_apres_commit
 from pvd.formats import compte, trier_alphabetique
+from pvd.verrous import version_verifier
+from syntheses.chiffres import indicateurs_note, instantane
 from syntheses.constants import (
     ETATS_SECTION_MODIFIABLES,
     MOTIF_SANS_COMMUNE_PVD,
@@ -28,6 +31,7 @@ from syntheses.models import (
     Transition,
     TransitionInterdite,
 )
+from syntheses.pdf import note_html
 from territoires.models import Commune, Departement, Region
 
 logger = logging.getLogger(__name__)
@@ -64,7 +68,6 @@ def _enregistrer(objet, *, user, action, avant, apres=None, commentaire=""):
 
 def _notifier(type, objet, *, user, commentaire=""):
     """L'événement part vers les notifications (app echanges) après la validation de la transaction."""
-    from echanges.services import notifier_apres_commit
 
     notifier_apres_commit(type=type, objet=objet, acteur=user, commentaire=commentaire)
 
@@ -130,12 +133,12 @@ def campagne_creer(
 # --- Travail du département ------------------------------------------------------------------------
 
 
+def _sections():
+    return SectionDepartementale.objects.select_related("synthese", "departement")
+
+
 def _section_verrouillee(section_id):
-    return (
-        SectionDepartementale.objects.select_for_update()
-        .select_related("synthese", "departement")
-        .get(pk=section_id)
-    )
+    return _sections().select_for_update().get(pk=section_id)
 
 
 def _verifier_redaction(section, user):
@@ -154,10 +157,8 @@ def _verifier_redaction(section, user):
 @transaction.atomic
 def section_enregistrer(*, section, user, dynamique, leviers, difficultes, texte_libre, version):
     """Enregistre le texte d'une section ; refuse si quelqu'un l'a enregistrée depuis son ouverture."""
-    actuelle = _section_verrouillee(section.pk)
+    actuelle = version_verifier(_sections(), pk=section.pk, version=version)
     _verifier_redaction(actuelle, user)
-    if version is None or actuelle.version != version:
-        raise ConflitEdition(actuelle)
     avant = actuelle.etat
     actuelle.dynamique, actuelle.leviers = dynamique, leviers
     actuelle.difficultes, actuelle.texte_libre = difficultes, texte_libre
@@ -283,9 +284,6 @@ def section_lecture_marquer(*, section, user, lecture, commentaire=""):
         commentaire=commentaire,
     )
     if commentaire:
-        from echanges.constants import Visibilite
-        from echanges.services import commentaire_publier
-
         commentaire_publier(auteur=user, texte=commentaire, visibilite=Visibilite.REGION, section=actuelle)
     return actuelle
 
@@ -349,19 +347,21 @@ def section_dispense_lever(*, section, user):
     return _enregistrer(actuelle, user=user, action=ActionTransition.LEVEE_DISPENSE, avant="dispensee")
 
 
+def _syntheses():
+    return Synthese.objects.select_related("campagne", "region")
+
+
 def _synthese_verrouillee(synthese_id):
-    return Synthese.objects.select_for_update().select_related("campagne", "region").get(pk=synthese_id)
+    return _syntheses().select_for_update().get(pk=synthese_id)
 
 
 @transaction.atomic
 def synthese_vue_ensemble_enregistrer(*, synthese, user, vue_ensemble, version, **signature):
     """La vue d'ensemble de la région et, facultatifs, le lieu et le signataire de la lettre (lieu,
     signataire_titre, signataire_nom)."""
-    actuelle = _synthese_verrouillee(synthese.pk)
+    actuelle = version_verifier(_syntheses(), pk=synthese.pk, version=version)
     _verifier_consolidation(actuelle, user)
     _verifier_en_redaction(actuelle)
-    if version is None or actuelle.version != version:
-        raise ConflitEdition(actuelle)
     actuelle.vue_ensemble = vue_ensemble
     for champ in ("lieu", "signataire_titre", "signataire_nom"):
         if champ in signature:
@@ -438,7 +438,6 @@ def synthese_transmettre(*, synthese, user):
 
 def instantane_calculer(synthese):
     """Les chiffres de la note à cet instant, en données simples : la région et chacun de ses départements."""
-    from syntheses.chiffres import indicateurs_note, instantane
 
     return instantane(indicateurs_note(synthese), calcule_le=timezone.localdate())
 
@@ -446,7 +445,6 @@ def instantane_calculer(synthese):
 def _figer(synthese):
     """Fige la note transmise : ses chiffres (instantane) et son document (le HTML d'impression rendu à cet
     instant, état « transmise » : sans la mention « document de travail »)."""
-    from syntheses.pdf import note_html
 
     synthese.instantane = instantane_calculer(synthese)
     synthese.html_transmis = note_html(synthese=synthese)

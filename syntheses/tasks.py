@@ -6,6 +6,7 @@ from celery.signals import worker_init, worker_ready
 from django.utils import timezone
 
 from syntheses.generation import generations_reprendre, synthese_generer
+from syntheses.pdf import prechauffer
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ def generations_reprendre_task(*, worker="", demarre=None):
 def prechauffer_pdf(**kwargs):
     """Dans le processus principal du worker, avant la création des processus enfants : ils héritent de
     WeasyPrint, des feuilles de style et des polices déjà chargés."""
-    from syntheses.pdf import prechauffer
 
     try:
         prechauffer()

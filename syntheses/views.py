@@ -15,11 +15,12 @@ from django.views.generic import DetailView, FormView
 from django_tables2 import SingleTableMixin, SingleTableView
 
 from communes.constants import DecisionRisque
-from communes.services import ConflitEdition
+from communes.models import CommunePvd
 from comptes.constants import Role
 from comptes.models import agent_du_departement
 from echanges.models import Commentaire
 from pvd.formats import compte, pluriel
+from pvd.verrous import ConflitEdition
 from syntheses import forms, services
 from syntheses.chiffres import (
     cles_region,
@@ -49,7 +50,7 @@ from syntheses.models import (
     VersionPdf,
 )
 from syntheses.tables import CampagneTable, SyntheseTable
-from territoires.models import Commune, alphabetique
+from territoires.models import alphabetique
 
 
 def _fil(user, campagne=None, synthese=None):
@@ -504,7 +505,7 @@ class SectionDetailView(DetailView):
         synthese = section.synthese
         retenues = section.communes_risque.select_related("commune").order_by(alphabetique("commune__nom"))
         signalees = (
-            Commune.objects.pvd()
+            CommunePvd.objects.pvd()
             .filter(departement=section.departement)
             .with_suivi()
             .filter(is_risque=True)
@@ -589,7 +590,7 @@ class SectionRisquesView(SectionModifiableMixin, FormView):
             if section.risques_confirmes_le
             else None
         )
-        communes = Commune.objects.pvd().filter(departement=section.departement)
+        communes = CommunePvd.objects.pvd().filter(departement=section.departement)
         candidates = list(
             communes.with_suivi()
             .filter(Q(is_risque=True) | Q(is_risque_suggere=True) | Q(code_insee__in=list(retenues or {})))

@@ -2,12 +2,12 @@
 aux graphiques (chacun a son tableau de données) et aux exports CSV / XLSX."""
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from communes.constants import Dispositif, MesureFondsVert, StatutAction
+from communes.constants import MESURES_PAR_AXE, Dispositif, MesureFondsVert, StatutAction
+from pvd import formats
 from pvd.formats import cle_alphabetique, nombre
 from tableau.indicateurs import MOIS_FR, euros
 
@@ -19,10 +19,6 @@ def ordre_alphabetique(texte):
     """Clé de tri française (texte sans accents ni casse : Île-de-France entre Hauts-de-France et La Réunion),
     celle de pvd.formats.cle_alphabetique, qui sert partout ailleurs."""
     return cle_alphabetique(texte)[0]
-
-
-def nombre_texte(valeur):
-    return nombre(valeur)
 
 
 def part_texte(part, decimales=0):
@@ -40,20 +36,8 @@ def part_texte(part, decimales=0):
 
 
 def euros_texte(centimes):
-    return (
-        "—"
-        if centimes is None
-        else f"{round(euros(centimes)):,}".replace(",", ESPACE_FINE) + f"{ESPACE_INSECABLE}€"
-    )
-
-
-def euros_court(centimes):
-    """632,5 M€ ; 12,3 k€ : pour les tuiles."""
-    valeur = euros(centimes)
-    for seuil, suffixe in ((Decimal(10**9), "Md€"), (Decimal(10**6), "M€"), (Decimal(10**3), "k€")):
-        if valeur >= seuil:
-            return f"{valeur / seuil:.1f}".replace(".", ",") + f"{ESPACE_INSECABLE}{suffixe}"
-    return euros_texte(centimes)
+    """Un montant des chiffres (en centimes), écrit comme tous les montants arrondis (pvd.formats.euros)."""
+    return formats.euros(None if centimes is None else euros(centimes))
 
 
 def mois_texte(date):
@@ -62,7 +46,7 @@ def mois_texte(date):
 
 FORMATS = {
     "texte": lambda v: "" if v is None else str(v),
-    "nombre": nombre_texte,
+    "nombre": nombre,
     "part": lambda v: part_texte(v, 1),
     "euros": euros_texte,
     "mois": mois_texte,
@@ -322,7 +306,6 @@ def donnees_financements(total):
 
 def donnees_fonds_vert(total):
     par_mesure = total.fonds_vert_par_mesure()
-    from communes.constants import MESURES_PAR_AXE
 
     lignes = []
     for axe, mesures in MESURES_PAR_AXE.items():

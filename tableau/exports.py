@@ -1,16 +1,12 @@
-"""Exports des tableaux de chiffres : CSV (UTF-8, point-virgule, s'ouvre dans Excel) ou XLSX (un onglet par
-tableau). Mêmes conventions que l'export de la liste des communes (communes/exports.py)."""
+"""Exports des tableaux de chiffres : CSV ou XLSX (un onglet par tableau), écrits par pvd.tableur comme tous
+les exports."""
 
-import csv
-import io
 import re
-from decimal import Decimal
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.utils import timezone
 
-from communes.exports import neutraliser
-from pvd.tableur import Colonne, classeur_creer, classeur_reponse, feuille_ecrire
+from pvd.tableur import Colonne, Feuille, csv_reponse, export_reponse
 from tableau.donnees import ordre_alphabetique
 from tableau.indicateurs import euros
 
@@ -34,11 +30,10 @@ def _brute(colonne, valeur):
         return euros(valeur)
     if colonne.format == "mois":
         return f"{valeur:%Y-%m}"
-    return neutraliser(valeur)
+    return valeur
 
 
 def _lignes(donnees):
-    yield [_entete(c) for c in donnees.colonnes]
     for ligne in [*donnees.lignes, *([donnees.total] if donnees.total else [])]:
         yield [_brute(c, v) for c, v in zip(donnees.colonnes, ligne, strict=True)]
 
@@ -51,26 +46,12 @@ def _xlsx(colonne, valeur):
         return float(valeur)
     if colonne.format == "euros":
         return euros(valeur)
-    if colonne.format == "mois":
-        return valeur
-    return neutraliser(valeur)
+    return valeur
 
 
 def _lignes_xlsx(donnees):
     for ligne in [*donnees.lignes, *([donnees.total] if donnees.total else [])]:
         yield [_xlsx(c, v) for c, v in zip(donnees.colonnes, ligne, strict=True)]
-
-
-def _csv(valeur):
-    if valeur is None:
-        return ""
-    if isinstance(valeur, (Decimal, float)):
-        return (
-            f"{valeur:.2f}".replace(".", ",")
-            if isinstance(valeur, Decimal)
-            else str(valeur).replace(".", ",")
-        )
-    return valeur
 
 
 def _nom_fichier(texte):
@@ -84,20 +65,19 @@ def donnees_exporter(*, tableaux, nom, format_export, prefixe):
         raise Http404("Tableau inconnu.")
     fichier = _nom_fichier(f"{prefixe}-{nom}-{timezone.localdate():%Y-%m-%d}")
     if format_export == "csv":
-        tampon = io.StringIO()
-        tampon.write("\ufeff")
-        ecrivain = csv.writer(tampon, delimiter=";")
-        for ligne in _lignes(choisis[0]):
-            ecrivain.writerow([_csv(v) for v in ligne])
-        reponse = HttpResponse(tampon.getvalue().encode("utf-8"), content_type="text/csv; charset=utf-8")
-        reponse["Content-Disposition"] = f'attachment; filename="{fichier}.csv"'
-        return reponse
-    classeur = classeur_creer()
-    for donnees in choisis:
-        feuille_ecrire(
-            classeur,
-            titre=donnees.feuille or donnees.titre,
-            colonnes=[Colonne(_entete(c), FORMATS_XLSX[c.format]) for c in donnees.colonnes],
-            lignes=_lignes_xlsx(donnees),
+        (donnees,) = choisis
+        return csv_reponse(
+            nom_fichier=fichier, colonnes=[_entete(c) for c in donnees.colonnes], lignes=_lignes(donnees)
         )
-    return classeur_reponse(classeur, nom_fichier=fichier)
+    return export_reponse(
+        format_export=format_export,
+        nom_fichier=fichier,
+        feuilles=[
+            Feuille(
+                titre=donnees.feuille or donnees.titre,
+                colonnes=[Colonne(_entete(c), FORMATS_XLSX[c.format]) for c in donnees.colonnes],
+                lignes=_lignes_xlsx(donnees),
+            )
+            for donnees in choisis
+        ],
+    )

@@ -3,7 +3,19 @@ templates/tableau/_courbe.html et _barres.html. Chaque graphique est accompagné
 
 from dataclasses import dataclass
 
+from communes.constants import Phase
 from tableau.donnees import part_texte
+
+# Couleurs DSFR des phases (fond, texte) : du gris (lauréate) au bleu France (phase opérationnelle) ; rouge
+# Marianne : retrait. Écrites en attributs de présentation : le PDF (WeasyPrint) les lit sans la feuille DSFR.
+COULEURS_PHASE = {
+    Phase.LAUREATE: ("#DDDDDD", "#161616"),
+    Phase.ADHESION_SIGNEE: ("#CACAFB", "#161616"),
+    Phase.CADRE_EN_ELABORATION: ("#8585F6", "#161616"),
+    Phase.CADRE_SIGNEE: ("#4747C9", "#FFFFFF"),
+    Phase.OPERATIONNELLE: ("#000091", "#FFFFFF"),
+    Phase.RETIREE: ("#E1000F", "#FFFFFF"),
+}
 
 
 @dataclass
@@ -99,4 +111,72 @@ def barres(elements, *, titre):
         hauteur=12 + len(elements) * pas,
         barres=resultat,
         debut=debut,
+    )
+
+
+@dataclass
+class BarresPhases:
+    titre: str
+    description: str
+    largeur: int
+    hauteur: int
+    debut: int  # abscisse où commencent les barres
+    x_libelle: int  # fin des libellés, alignés à droite
+    epaisseur: int
+    lignes: list  # [{"y", "y_texte", "libelle", "segments": [{"x", "largeur", "fond", "texte", "n", "x_texte"}], "total", "x_total"}]
+    legende: list  # [{"x", "y", "fond", "libelle"}]
+
+
+def barres_phases(lignes, *, titre="Communes par phase", legende=True):
+    """lignes : [(libellé, {phase: nombre})] ; une barre empilée par ligne, toutes à la même échelle (la ligne
+    la plus fournie occupe toute la largeur) ; la légende des phases en dessous."""
+    largeur, debut, epaisseur, pas = 680, 190, 18, 25
+    largeur_utile = largeur - debut - 40
+    maximum = max((sum(phases.values()) for _l, phases in lignes), default=0) or 1
+    resultat, y = [], 4
+    for libelle, phases in lignes:
+        segments, x = [], float(debut)
+        for phase in Phase:
+            n = phases.get(phase.value, 0)
+            if n:
+                fond, texte = COULEURS_PHASE[phase]
+                etendue = largeur_utile * n / maximum
+                segments.append(
+                    {"x": x, "largeur": etendue, "fond": fond, "texte": texte, "n": n if etendue >= 14 else None,
+                     "x_texte": x + etendue / 2}
+                )  # fmt: skip
+                x += etendue
+        resultat.append(
+            {"y": y, "y_texte": y + epaisseur - 5, "libelle": libelle, "segments": segments,
+             "total": sum(phases.values()), "x_total": x + 5}
+        )  # fmt: skip
+        y += pas
+    cases = []
+    if legende:
+        x, y = debut, y + 4
+        for phase in Phase:
+            etendue = 30 + 5.2 * len(phase.label)
+            if x + etendue > largeur:
+                x, y = debut, y + 16
+            fond = COULEURS_PHASE[phase][0]
+            cases.append(
+                {"x": x, "y": y, "x_texte": x + 14, "y_texte": y + 9, "fond": fond, "libelle": phase.label}
+            )
+            x += etendue
+        y += 16
+    description = "; ".join(
+        f"{libelle} : {sum(phases.values())} communes, dont "
+        + ", ".join(f"{n} {Phase(code).label.lower()}" for code, n in phases.items() if n)
+        for libelle, phases in lignes
+    )
+    return BarresPhases(
+        titre=titre,
+        description=description + ".",
+        largeur=largeur,
+        hauteur=y + 4,
+        debut=debut,
+        x_libelle=debut - 8,
+        epaisseur=epaisseur,
+        lignes=resultat,
+        legende=cases,
     )

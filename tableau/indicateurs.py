@@ -5,11 +5,12 @@
   La phase, les alertes et le risque sont ceux de communes.querysets.suivi_annotations : la liste des
   communes, ses filtres et le tableau de bord comptent exactement la même chose.
 - chiffres_departements(codes) : les mêmes chiffres, mis en cache par département sous la version de ses
-  données (tableau.versions) et la date du jour ; seuls les départements modifiés depuis sont recalculés.
+  données (communes.versions) et la date du jour ; seuls les départements modifiés depuis sont recalculés.
 - Une région ou la France entière = la somme de ses départements (sommes exactes de comptes).
 """
 
 import datetime
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -33,16 +34,17 @@ from django.db.models.functions import ExtractDay, ExtractMonth, ExtractYear, Gr
 from django.utils import timezone
 
 from communes.constants import STATUTS_ENGAGES, Dispositif, Phase, TypeConvention
-from communes.models import Action, Convention, Financement, Ort, Territoire
+from communes.models import Action, Convention, Financement, Ort, Territoire, VersionDepartement
 from communes.querysets import couverte_crte, suivi_annotations
 from pvd.formats import compte
 from pvd.formats import nombre as nombre_fr
-from tableau.models import VersionDepartement
-from territoires.models import Commune
+from territoires.models import Commune, Departement
 
 DEBUT_PROGRAMME = datetime.date(2020, 10, 1)
 CACHE_PREFIXE = "tableau:chiffres:v2"
 CACHE_DUREE = 24 * 3600
+# Un département en cours de calcul par un autre processus : on attend ses chiffres au plus ce temps.
+ATTENTE_CALCUL_S = 10
 
 # Drapeaux comptés par commune : (clé de Chiffres, colonne de la requête par commune). Ils ne comptent que
 # les communes en cours (ni retirées ni sorties de la liste) : voir chiffres_calculer.
@@ -438,19 +440,49 @@ def chiffres_calculer(codes, *, today=None):
 def chiffres_departements(codes, *, today=None):
     """Comme chiffres_calculer, avec le cache : une requête pour lire les versions, et les requêtes
     d'agrégat seulement pour les départements dont les données ont changé (ou jamais calculés)."""
-    today = today or timezone.localdate()
+    return _chiffres_en_cache(codes, today=today or timezone.localdate())[0]
+
+
+def _chiffres_en_cache(codes, *, today):
+    """(chiffres par département, nombre de départements calculés ici). Un département absent du cache est
+    calculé par un seul processus à la fois : les autres visiteurs attendent ses chiffres (verrou dans le
+    cache partagé) au lieu de refaire les mêmes requêtes."""
     codes = list(codes)
     # La version est lue AVANT le calcul : les chiffres calculés sont au moins aussi récents qu'elle.
     versions = VersionDepartement.objects.jetons(codes)
     cles = {code: f"{CACHE_PREFIXE}:{today:%Y%m%d}:{code}:{versions.get(code, 0)}" for code in codes}
     trouves = cache.get_many(list(cles.values()))
     resultat = {code: trouves[cle] for code, cle in cles.items() if cle in trouves}
+    calcules_count = 0
     manquants = [code for code in codes if code not in resultat]
-    if manquants:
-        calcules = chiffres_calculer(manquants, today=today)
-        cache.set_many({cles[code]: chiffres for code, chiffres in calcules.items()}, CACHE_DUREE)
-        resultat.update(calcules)
-    return resultat
+    fin = time.monotonic() + ATTENTE_CALCUL_S
+    while manquants:
+        miens = [code for code in manquants if cache.add(f"{cles[code]}:calcul", 1, ATTENTE_CALCUL_S)]
+        if not miens and time.monotonic() >= fin:
+            miens = manquants  # l'autre calcul n'a pas abouti à temps : on le fait
+        if miens:
+            try:
+                calcules = chiffres_calculer(miens, today=today)
+                cache.set_many({cles[code]: chiffres for code, chiffres in calcules.items()}, CACHE_DUREE)
+            finally:
+                cache.delete_many([f"{cles[code]}:calcul" for code in miens])
+            resultat.update(calcules)
+            calcules_count += len(miens)
+        autres = [code for code in manquants if code not in resultat]
+        if autres:
+            time.sleep(0.05)
+            trouves = cache.get_many([cles[code] for code in autres])
+            resultat.update({code: trouves[cles[code]] for code in autres if cles[code] in trouves})
+        manquants = [code for code in manquants if code not in resultat]
+    return resultat, calcules_count
+
+
+def chiffres_prechauffer(*, today=None):
+    """Calcule d'avance (worker) les chiffres des départements qui ont changé ou pas encore été calculés
+    aujourd'hui : après minuit, après un chargement du référentiel ou un import, aucun visiteur ne les calcule.
+    Renvoie le nombre de départements calculés."""
+    codes = Departement.objects.values_list("code", flat=True)
+    return _chiffres_en_cache(codes, today=today or timezone.localdate())[1]
 
 
 # Présentation -----------------------------------------------------------------------------------------

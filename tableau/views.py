@@ -4,6 +4,8 @@ Chaque page lit ses territoires depuis `for_user(user)` (hors territoire : 404),
 départements (tableau.indicateurs.chiffres_departements : agrégats en base, mis en cache par version).
 Une région ou la France = somme de ses départements ; le département montre en plus ses communes."""
 
+from functools import cached_property
+
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -12,9 +14,10 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_tables2 import RequestConfig
 
+from communes.models import CommunePvd
 from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
-from pvd.breadcrumbs import breadcrumb_for
+from pvd.formats import nombre
 from tableau import carte, donnees, graphiques
 from tableau.donnees import ordre_alphabetique
 from tableau.exports import donnees_exporter
@@ -27,17 +30,18 @@ from tableau.indicateurs import (
     chiffres_cles,
     chiffres_departements,
 )
-from territoires.models import Commune, Departement, Region
+from territoires.breadcrumbs import breadcrumb_for
+from territoires.models import Departement, Region
 
 MAILLES = {"region": "Région", "departement": "Département"}
 
 
 def _url_region(code):
-    return reverse("territoires:region", args=[code])
+    return reverse("tableau:region", args=[code])
 
 
 def _url_departement(code):
-    return reverse("territoires:departement", args=[code])
+    return reverse("tableau:departement", args=[code])
 
 
 def zones_carte(*, maille, codes, chiffres, indicateur, courant=None):
@@ -108,13 +112,12 @@ class TableauMixin:
     def preparer(self):
         raise NotImplementedError
 
-    @property
+    @cached_property
     def total(self):
-        if not hasattr(self, "_total"):
-            self._total = Chiffres.somme(self.chiffres[code] for code in self.perimetre.departements)
-        return self._total
+        return Chiffres.somme(self.chiffres[code] for code in self.perimetre.departements)
 
-    def carte_contexte(self):
+    @cached_property
+    def contexte_carte(self):
         indicateur = self.indicateur()
         zones, legende = zones_carte(
             maille=self.maille_carte,
@@ -143,41 +146,37 @@ class TableauMixin:
             ),
         }
 
-    def tableaux_de_donnees(self):
-        """Tous les tableaux de chiffres de la page, dans l'ordre ; ce sont eux qu'on exporte."""
-        if not hasattr(self, "_tableaux"):
-            total = self.total
-            financements, fonds_vert = donnees.donnees_financements(total)
-            tableaux = [
-                donnees.donnees_chiffres_cles(chiffres_cles(total)),
-                self.carte_donnees,
-            ]
-            if self.sous_territoires is not None:
-                libelle = "Région" if self.niveau == "national" else "Département"
-                tableaux.append(
-                    donnees.donnees_sous_territoires(
-                        nom="regions" if self.niveau == "national" else "departements",
-                        titre=f"Chiffres par {libelle.lower()}",
-                        libelle=libelle,
-                        lignes=self.sous_territoires,
-                        total=total,
-                    )
+    @cached_property
+    def donnees_page(self):
+        """(tableaux, fonds_vert) : tous les tableaux de chiffres de la page, dans l'ordre (ce sont eux qu'on
+        exporte), et le détail du fonds vert par axe que la page affiche à côté."""
+        total = self.total
+        financements, fonds_vert = donnees.donnees_financements(total)
+        tableaux = [
+            donnees.donnees_chiffres_cles(chiffres_cles(total)),
+            self.contexte_carte["donnees"],
+        ]
+        if self.sous_territoires is not None:
+            libelle = "Région" if self.niveau == "national" else "Département"
+            tableaux.append(
+                donnees.donnees_sous_territoires(
+                    nom="regions" if self.niveau == "national" else "departements",
+                    titre=f"Chiffres par {libelle.lower()}",
+                    libelle=libelle,
+                    lignes=self.sous_territoires,
+                    total=total,
                 )
-            tableaux += [
-                donnees.donnees_mensuelles(total.serie_mensuelle(self.today)),
-                donnees.donnees_actions(total),
-                financements,
-                donnees.donnees_fonds_vert(total),
-            ]
-            self._tableaux = tableaux
-            self._fonds_vert = fonds_vert
-        return self._tableaux
+            )
+        tableaux += [
+            donnees.donnees_mensuelles(total.serie_mensuelle(self.today)),
+            donnees.donnees_actions(total),
+            financements,
+            donnees.donnees_fonds_vert(total),
+        ]
+        return tableaux, fonds_vert
 
-    @property
-    def carte_donnees(self):
-        if not hasattr(self, "_carte"):
-            self._carte = self.carte_contexte()
-        return self._carte["donnees"]
+    def tableaux_de_donnees(self):
+        return self.donnees_page[0]
 
     def get_context_data(self, **kwargs):
         tableaux = {d.nom: d for d in self.tableaux_de_donnees()}
@@ -199,10 +198,10 @@ class TableauMixin:
             tableau_financements=financements,
             tableau_fonds_vert=tableaux["fonds-vert-par-mesure"],
             sous_territoires=tableaux.get("regions") or tableaux.get("departements"),
-            carte=self._carte,
+            carte=self.contexte_carte,
             courbe=graphiques.courbe_mensuelle(serie, titre="Part des communes en phase opérationnelle"),
             barres_actions=graphiques.barres(
-                [(ligne[0], ligne[1], donnees.nombre_texte(ligne[1])) for ligne in actions.lignes],
+                [(ligne[0], ligne[1], nombre(ligne[1])) for ligne in actions.lignes],
                 titre="Actions par statut",
             ),
             barres_financements=graphiques.barres(
@@ -213,7 +212,7 @@ class TableauMixin:
                 ],
                 titre="Montants accordés par dispositif (hors fonds vert)",
             ),
-            fonds_vert=self._fonds_vert,
+            fonds_vert=self.donnees_page[1],
             params=params.urlencode(),
             **kwargs,
         )
@@ -322,7 +321,7 @@ class TableauDepartementView(TableauMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         communes = (
-            Commune.objects.for_user(self.request.user)
+            CommunePvd.objects.for_user(self.request.user)
             .pvd()
             .with_territoire()
             .with_suivi()

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from pvd.admin import LectureSeuleAdmin
 from territoires.models import ChargementListe, Commune, Departement, Epci, Region
 
 
@@ -34,16 +35,7 @@ class CommuneAdmin(admin.ModelAdmin):
 
 
 @admin.register(ChargementListe)
-class ChargementListeAdmin(admin.ModelAdmin):
+class ChargementListeAdmin(LectureSeuleAdmin):
     """Les chargements de la liste PVD, en lecture seule : ils sont écrits par charger_referentiel."""
 
     list_display = ("millesime", "charge_le", "fichier", "format", "communes_count", "est_premiere")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -165,22 +165,6 @@ class CommuneQuerySet(models.QuerySet):
     def with_territoire(self):
         return self.select_related("departement__region", "epci", "sortie_liste")
 
-    def with_suivi(self):
-        """Phase, drapeaux et chiffres du suivi PVD de chaque commune (voir communes.querysets)."""
-        from communes.querysets import couverte_crte, suivi_annotations
-
-        return self.annotate(**suivi_annotations(prefix="territoire__"), is_couverte_crte=couverte_crte())
-
-    def with_suivi_public(self):
-        """Les seules annotations publiques du suivi (phase, conventions, CRTE, actions, financements) : ni
-        chef de projet ni risque, pour l'API des partenaires et l'open data."""
-        from communes.querysets import INDICATEURS_PUBLICS, couverte_crte, suivi_annotations
-
-        annotations = suivi_annotations(prefix="territoire__")
-        return self.annotate(
-            **{nom: annotations[nom] for nom in INDICATEURS_PUBLICS}, is_couverte_crte=couverte_crte()
-        )
-
 
 class Commune(models.Model):
     code_insee = models.CharField("code INSEE", max_length=5, primary_key=True)

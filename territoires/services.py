@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 
 from pvd.formats import texte_recherche
 from territoires.constants import EpciType
@@ -307,40 +306,34 @@ def _departements(enregistrements, regions):
     return departements
 
 
+def _epci(e, *, colonne_siren, colonne_population):
+    """(SIREN, valeurs) d'un EPCI, quel que soit le fichier (CSV du COG ou JSON du découpage administratif)."""
+    siren = e.texte(colonne_siren, motif=SIREN, libelle="SIREN")
+    type_epci = e.texte("type")
+    if type_epci not in EpciType.values:
+        raise e.erreur("type", f"nature juridique inconnue : « {type_epci} ».")
+    nom = e.texte("nom")
+    valeurs = {
+        "nom": nom,
+        "nom_recherche": texte_recherche(nom),
+        "type": type_epci,
+        "population": e.entier(colonne_population),
+    }
+    return siren, valeurs
+
+
 def _epci_depuis_csv(enregistrements):
-    types = set(EpciType.values)
-    epcis = {}
-    for e in enregistrements:
-        siren = e.texte("siren_epci", motif=SIREN, libelle="SIREN")
-        type_epci = e.texte("type")
-        if type_epci not in types:
-            raise e.erreur("type", f"nature juridique inconnue : « {type_epci} ».")
-        nom = e.texte("nom")
-        epcis[siren] = {
-            "nom": nom,
-            "nom_recherche": texte_recherche(nom),
-            "type": type_epci,
-            "population": e.entier("population_totale"),
-        }
-    return epcis
+    return dict(
+        _epci(e, colonne_siren="siren_epci", colonne_population="population_totale") for e in enregistrements
+    )
 
 
 def _epci_depuis_json(enregistrements):
     """epci.json du paquet @etalab/decoupage-administratif : renvoie les EPCI et leurs communes membres."""
-    types = set(EpciType.values)
     epcis, membres = {}, {}
     for e in enregistrements:
-        siren = e.texte("code", motif=SIREN, libelle="SIREN")
-        type_epci = e.texte("type")
-        if type_epci not in types:
-            raise e.erreur("type", f"nature juridique inconnue : « {type_epci} ».")
-        nom = e.texte("nom")
-        epcis[siren] = {
-            "nom": nom,
-            "nom_recherche": texte_recherche(nom),
-            "type": type_epci,
-            "population": e.entier("populationTotale"),
-        }
+        siren, epcis_valeurs = _epci(e, colonne_siren="code", colonne_population="populationTotale")
+        epcis[siren] = epcis_valeurs
         for membre in e.valeurs.get("membres") or []:
             code = str(membre.get("code", ""))
             if not CODE_INSEE.match(code):
@@ -625,12 +618,27 @@ def _synchroniser(modele, lignes, bilan, libelle):
     bilan.ajouter(libelle, len(a_creer), len(a_modifier), len(lignes) - len(a_creer) - len(a_modifier))
 
 
-def referentiel_charger(*, dossier=None, fichiers=None, millesime=None):
-    """Charge régions, départements, EPCI, communes et liste PVD ; renvoie le Bilan des changements.
+@dataclass
+class Referentiel:
+    """Le contenu des fichiers officiels, lu et contrôlé, avant tout enregistrement."""
+
+    regions: dict
+    departements: dict
+    epcis: dict
+    communes: dict
+    liste: object
+    crtes: dict
+    orts: dict
+    source_ort: str
+
+
+def referentiel_lire(*, dossier=None, fichiers=None, millesime=None):
+    """Lit et contrôle les fichiers officiels (ReferentielError au premier fichier invalide), sans rien écrire.
 
     dossier : dossier des fichiers (réglage REFERENTIEL_DIR par défaut) ;
     fichiers : chemins explicites qui remplacent certains fichiers du dossier (clés de FICHIERS) ;
     millesime : AAAA-MM de la liste PVD, si ni son nom de fichier ni ses colonnes ne le donnent.
+    Le chargement complet, suivi des communes compris, est communes.services.referentiel_charger.
     """
     dossier = Path(dossier or settings.REFERENTIEL_DIR)
     chemins = {cle: dossier / relatif for cle, relatif in FICHIERS.items()}
@@ -646,17 +654,15 @@ def referentiel_charger(*, dossier=None, fichiers=None, millesime=None):
     liste = _pvd(lire(chemins["pvd"]), communes, chemin=chemins["pvd"], millesime=millesime)
     crtes = _crtes(lire(chemins["crte"]), departements, epcis)
     orts, source_ort = _orts(lire(chemins["ort"]), communes, chemin=chemins["ort"])
+    return Referentiel(regions, departements, epcis, communes, liste, crtes, orts, source_ort)
 
-    bilan = Bilan()
-    with transaction.atomic():
-        _synchroniser(Region, regions, bilan, "Régions")
-        _synchroniser(Departement, departements, bilan, "Départements")
-        _synchroniser(Epci, epcis, bilan, "EPCI")
-        _synchroniser(Commune, communes, bilan, "Communes")
-        _liste_synchroniser(liste, {code: v["nom"] for code, v in communes.items()}, bilan)
-        from communes.services import crtes_synchroniser, suivi_initialiser
 
-        crtes_synchroniser(crtes=crtes, bilan=bilan)
-        suivi_initialiser(liste=liste.communes, orts=orts, source_ort=source_ort, bilan=bilan)
-    bilan.pvd = len(liste.communes)
-    return bilan
+def territoires_synchroniser(*, referentiel, bilan):
+    """Enregistre régions, départements, EPCI, communes et liste PVD (dans la transaction de l'appelant)."""
+    _synchroniser(Region, referentiel.regions, bilan, "Régions")
+    _synchroniser(Departement, referentiel.departements, bilan, "Départements")
+    _synchroniser(Epci, referentiel.epcis, bilan, "EPCI")
+    _synchroniser(Commune, referentiel.communes, bilan, "Communes")
+    noms = {code: v["nom"] for code, v in referentiel.communes.items()}
+    _liste_synchroniser(referentiel.liste, noms, bilan)
+    bilan.pvd = len(referentiel.liste.communes)

@@ -78,8 +78,8 @@ class RechercheView(View):
 
 def _seule_reponse(resultats):
     trouves = [
-        *(reverse("territoires:region", args=[r.code]) for r in resultats["regions"]),
-        *(reverse("territoires:departement", args=[d.code]) for d in resultats["departements"]),
+        *(reverse("tableau:region", args=[r.code]) for r in resultats["regions"]),
+        *(reverse("tableau:departement", args=[d.code]) for d in resultats["departements"]),
     ]
     if len(trouves) + resultats["communes_count"] != 1:
         return None

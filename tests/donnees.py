@@ -26,3 +26,12 @@ def communes_pvd():
 
 def pvd_par_departement():
     return Counter(r["code_departement"] for r in communes_pvd())
+
+
+def regions_officielles():
+    """Les régions que le produit charge : métropole et DROM (les collectivités d'outre-mer n'ont pas de PVD)."""
+    return [r for r in objets_json("cog/regions.json") if r["zone"] in ("metro", "drom")]
+
+
+def departements_officiels():
+    return [d for d in objets_json("cog/departements.json") if d["zone"] in ("metro", "drom")]

@@ -9,7 +9,7 @@ from django.utils import timezone
 from PIL import Image
 
 from communes.constants import StatutAction, StatutChefDeProjet, TypeConvention
-from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Territoire
+from communes.models import Action, ChefDeProjet, CommunePvd, Convention, Crte, Financement, Territoire
 from syntheses.services import campagne_creer
 
 ECHEANCE = datetime.date(2023, 6, 25)
@@ -163,9 +163,8 @@ def note_complete(note):
     from communes.querysets import raisons_suggestion
     from syntheses.constants import EtatSection
     from syntheses.models import CommuneRisque, SectionDepartementale
-    from territoires.models import Commune
 
-    communes = Commune.objects.pvd().filter(departement__region=note.region_id)
+    communes = CommunePvd.objects.pvd().filter(departement__region=note.region_id)
     peupler(list(communes.values_list("code_insee", flat=True)))
     maintenant = timezone.now()
     texte = "\n\n".join([PARAGRAPHE] * 3)

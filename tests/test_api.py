@@ -17,9 +17,9 @@ from django.urls import reverse
 from api.models import JetonApi, jeton_hacher
 from api.services import jeton_api_creer
 from communes.constants import Phase, StatutAction, TypeConvention
-from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Territoire
+from communes.models import Action, ChefDeProjet, CommunePvd, Convention, Crte, Financement, Territoire
 from territoires.models import Commune
-from tests.donnees import communes_pvd, pvd_par_departement
+from tests.donnees import communes_pvd, departements_officiels, pvd_par_departement
 
 pytestmark = pytest.mark.django_db
 
@@ -196,7 +196,7 @@ def test_agent_regional_voit_sa_region(client, user_regional):
 
 def test_un_jeton_voit_toute_la_france(partenaire):
     assert partenaire.get(COMMUNES).json()["count"] == len(communes_pvd())
-    assert partenaire.get(DEPARTEMENTS).json()["count"] == 101
+    assert partenaire.get(DEPARTEMENTS).json()["count"] == len(departements_officiels())
     assert partenaire.get(REGIONS).json()["count"] == 18
 
 
@@ -385,7 +385,7 @@ def test_agregats_egaux_aux_comptes_de_with_suivi(partenaire, operationnelle_35)
     crte.save()
     retiree.date_retrait = datetime.date(2023, 1, 1)
     retiree.save()
-    site = Commune.objects.pvd().with_suivi()
+    site = CommunePvd.objects.pvd().with_suivi()
     # Comme sur le site (tableau.indicateurs.DEFINITIONS) : les communes retirées ne comptent que dans le total.
     en_cours = site.exclude(phase=Phase.RETIREE)
     attendu = {

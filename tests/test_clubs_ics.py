@@ -9,10 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from clubs.factories import ReunionClubFactory
 from clubs.ics import jeton_calendrier
 from comptes.models import User
 from territoires.models import Departement
+from tests.clubs.factories import ReunionClubFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.factories import ReunionClubFactory
 from territoires.models import Commune, Departement
+from tests.clubs.factories import ReunionClubFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,6 @@ def test_bloc_club_de_la_page_departement_sans_n_plus_1(client, user_national, r
     from echanges.quoi_de_neuf import resume
 
     resume(user_national)
-    petit, _ = _requetes(client, reverse("territoires:departement", args=["976"]))
-    grand, _ = _requetes(client, reverse("territoires:departement", args=["01"]))
+    petit, _ = _requetes(client, reverse("tableau:departement", args=["976"]))
+    grand, _ = _requetes(client, reverse("tableau:departement", args=["01"]))
     assert petit == grand

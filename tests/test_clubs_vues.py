@@ -7,11 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.factories import ReunionClubFactory
 from clubs.models import ReunionClub
 from comptes.constants import Role
 from comptes.models import User
 from territoires.models import Commune
+from tests.clubs.factories import ReunionClubFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -347,7 +347,7 @@ def test_le_departemental_ne_peut_pas_filtrer_sur_un_autre_departement(client, u
 
 def test_page_departement_montre_le_rythme(client, user_departemental):
     client.force_login(user_departemental)
-    html = client.get(reverse("territoires:departement", args=["35"])).content.decode()
+    html = client.get(reverse("tableau:departement", args=["35"])).content.decode()
     assert "Club départemental PVD en" in html
     assert "40</span>" in html or "/ 40" in html
     assert url("reunion_creer") in html
@@ -362,7 +362,7 @@ def test_aucun_script_ni_style_en_ligne(client, user_departemental, reunions):
         url("reunion_modifier", reunions["35"]),
         url("rythme"),
         url("calendrier"),
-        reverse("territoires:departement", args=["35"]),
+        reverse("tableau:departement", args=["35"]),
     ]:
         html = client.get(adresse).content.decode()
         assert " style=" not in html, adresse

@@ -16,7 +16,7 @@ import urllib.request
 import pytest
 import yaml
 
-from tests.conftest import BASE_DIR, _free_port, broker_vider, gunicorn, process_env
+from tests.processus import BASE_DIR, broker_vider, gunicorn, port_libre, process_env
 
 LIBS_WEASYPRINT = {"libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"}
 
@@ -104,7 +104,7 @@ def _sante(url):
 def test_make_serve_lance_web_worker_et_beat_du_procfile(tmp_path):
     """Le Procfile de `make serve`, lancé par honcho comme le fait make : /sante/ voit la base, le
     broker et le worker ; beat démarre."""
-    port = _free_port()
+    port = port_libre()
     env_vide = tmp_path / "env"
     env_vide.write_text("")
     env = process_env(

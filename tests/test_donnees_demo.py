@@ -11,12 +11,11 @@ import pytest
 from django.urls import reverse
 
 from communes.constants import TypeConvention
-from communes.models import Convention, Territoire
+from communes.demo import suivi_demo_generer
+from communes.models import Convention, DonneesDemonstration, Territoire
 from syntheses.models import Synthese
 from syntheses.pdf import note_html, pdf_rendre
-from tableau.models import DonneesDemonstration
-from tableau.services import suivi_demo_generer
-from tests.conftest import BASE_DIR
+from tests.processus import BASE_DIR
 from tests.syntheses_outils import campagne, pdftotext
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +31,8 @@ def _pages(client):
     yield from [
         reverse("communes:liste"),
         reverse("communes:detail", args=["97602"]),
-        reverse("territoires:regions"),
-        reverse("territoires:departement", args=["976"]),
+        reverse("tableau:regions"),
+        reverse("tableau:departement", args=["976"]),
         reverse("syntheses:campagnes"),
         reverse("clubs:reunions"),
         reverse("aide"),
@@ -66,7 +65,7 @@ def test_bandeau_sur_chaque_page_avec_un_suivi_genere(client):
 
 def test_bandeau_dans_l_administration(client):
     client.force_login(_user("demo-admin"))
-    url = reverse("admin:tableau_donneesdemonstration_changelist")
+    url = reverse("admin:communes_donneesdemonstration_changelist")
     assert "bandeau-demo" not in client.get(reverse("admin:index")).content.decode()
     suivi_demo_generer(departements=["976"], graine=3)
     for adresse in (reverse("admin:index"), url):
@@ -109,7 +108,7 @@ def test_le_bandeau_coute_une_requete_au_plus(client):
     with CaptureQueriesContext(connection) as avec:
         assert BANDEAU in client.get(url).content.decode()
     assert len(avec) == len(sans)
-    lectures = [q["sql"] for q in avec.captured_queries if "tableau_donneesdemonstration" in q["sql"]]
+    lectures = [q["sql"] for q in avec.captured_queries if "communes_donneesdemonstration" in q["sql"]]
     assert len(lectures) == 1
 
 
@@ -160,7 +159,7 @@ def test_preparer_demo_officielles_sur_une_base_neuve(tmp_path):
     assert "Données officielles seulement : aucun suivi de démonstration généré." in sortie.stdout
     with sqlite3.connect(base) as db:
         compte = lambda sql: db.execute(sql).fetchone()[0]
-        assert compte("SELECT COUNT(*) FROM tableau_donneesdemonstration") == 0
+        assert compte("SELECT COUNT(*) FROM communes_donneesdemonstration") == 0
         assert compte("SELECT COUNT(*) FROM communes_action") == 0
         assert compte("SELECT COUNT(*) FROM communes_chefdeprojet") == 0
         assert compte("SELECT COUNT(*) FROM communes_convention WHERE type = 'cadre'") == 0

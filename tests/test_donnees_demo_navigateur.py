@@ -4,7 +4,7 @@ Pas de fixture `db` : la trace est validée en base pour le serveur gunicorn, pu
 
 import pytest
 
-from tableau.models import DonneesDemonstration
+from communes.models import DonneesDemonstration
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ comptes, limitée au territoire et à ce que le compte peut lire."""
 import pytest
 from django.urls import reverse
 
+from communes.models import CommunePvd
 from echanges.a_faire import taches
 from echanges.constants import Visibilite
 from echanges.services import commentaire_publier
@@ -41,7 +42,11 @@ def test_communes_en_alerte_et_valeurs_a_confirmer_comptees_a_part(user_departem
     t = par_libelle(user_departemental)
     alerte = t["Communes en alerte (échéance des 18 mois dépassée sans convention-cadre)"]
     attendu = (
-        Commune.objects.for_user(user_departemental).pvd().with_suivi().filter(is_retard_cadre=True).count()
+        CommunePvd.objects.for_user(user_departemental)
+        .pvd()
+        .with_suivi()
+        .filter(is_retard_cadre=True)
+        .count()
     )
     assert alerte.nombre == attendu
     assert all(url.startswith("/communes/35") for _, url in alerte.liens)
@@ -69,5 +74,5 @@ def test_page_a_faire_et_lien_sur_la_page_d_arrivee(client, user_departemental, 
     assert "Sections de la note à rédiger" in client.get(reverse("echanges:a_faire")).content.decode()
     assert reverse("echanges:a_faire") in client.get(reverse("communes:liste")).content.decode()
     client.force_login(user_regional)
-    html = client.get(reverse("territoires:region", args=["53"])).content.decode()
+    html = client.get(reverse("tableau:region", args=["53"])).content.decode()
     assert reverse("echanges:quoi_de_neuf") in html and reverse("echanges:a_faire") in html

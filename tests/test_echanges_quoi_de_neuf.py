@@ -142,7 +142,7 @@ def test_le_bloc_de_la_page_d_arrivee_liste_les_departements_qui_ont_change(avan
     le même que la page « Ce qui a changé »."""
     avant["action"].save()
     client.force_login(user_regional)
-    page = client.get(reverse("territoires:region", args=["53"]))
+    page = client.get(reverse("tableau:region", args=["53"]))
     resume = page.context["resume"]
     attendu = {d["code"]: sum(c.values()) for d, c, _ in changements_depuis(user_regional, resume["depuis"])}
     assert attendu and {d["code"]: total for d, total, _ in resume["departements"]} == attendu

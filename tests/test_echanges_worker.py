@@ -6,8 +6,8 @@ import time
 import pytest
 from django.db import transaction
 
-from tests.conftest import process_env, worker_lancer
-from tests.test_rappels import _arreter, _emails_deposes
+from tests.processus import arreter, process_env, worker_lancer
+from tests.test_rappels import _emails_deposes
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_un_vrai_worker_envoie_l_e_mail_du_renvoi_une_seule_fois(
                 pytest.fail(f"e-mail non envoyé ({executions} exécutions) :\n" + journal.read_text()[-4000:])
             time.sleep(0.5)
     finally:
-        _arreter(worker)
+        arreter(worker)
     # (Le worker peut aussi vider des messages laissés dans la file par d'autres tests : on ne compte que
     # ceux de cette campagne.)
     messages = [

@@ -86,10 +86,15 @@ def test_financement_sans_erreur_500(client, user_departemental):
     @REGLAGES
     @given(st.fixed_dictionaries({champ: HOSTILE for champ in champs}))
     def envoyer(donnees):
+        avant = set(Financement.objects.filter(action=action).values_list("pk", flat=True))
         reponse = client.post(url, {k: v.replace("\x00", "") for k, v in donnees.items()})
-        assert reponse.status_code in (200, 302)
-        for f in Financement.objects.filter(action=action):
-            assert f.montant_demande is None or f.montant_demande >= 0
+        nouveaux = Financement.objects.filter(action=action).exclude(pk__in=avant)
+        if reponse.status_code == 200:  # refusé : le formulaire revient avec ses erreurs, rien d'enregistré
+            assert not nouveaux.exists() and reponse.context["form"].errors
+        else:  # accepté : une ligne, aux montants valides
+            assert reponse.status_code == 302 and nouveaux.count() == 1
+            f = nouveaux.get()
+            assert all(m is None or m >= 0 for m in (f.montant_demande, f.montant_accorde))
 
     envoyer()
 

@@ -16,11 +16,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from communes.constants import DecisionRisque
+from communes.demo import suivi_demo_generer
 from communes.models import Territoire
 from pvd.formats import cle_alphabetique, compte, date_heure_longue, date_longue, nombre, pluriel
 from syntheses.models import CommuneRisque, Synthese
 from syntheses.pdf import note_html, pdf_rendre
-from tableau.services import suivi_demo_generer
 from territoires.models import Commune, alphabetique
 from tests.syntheses_outils import campagne, pdftotext
 
@@ -194,7 +194,7 @@ def test_note_pdf_ordre_francais_1er_et_pluriels(user_national, tmp_path):
 def test_export_des_chiffres_cles_en_euros(client, user_national):
     suivi_demo_generer(departements=["35"], graine=5)
     client.force_login(user_national)
-    url = reverse("territoires:departement", args=["35"])
+    url = reverse("tableau:departement", args=["35"])
     page = client.get(url)
     cles = {c.libelle: c for c in page.context["chiffres_cles"]}
     centimes = cles["Financements accordés"].valeur

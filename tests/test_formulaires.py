@@ -20,7 +20,7 @@ from communes.constants import (
     StatutAction,
     TypeConvention,
 )
-from communes.models import Action, Convention, Crte, Financement, Territoire
+from communes.models import Action, CommunePvd, Convention, Crte, Financement, Territoire
 from communes.querysets import manques_operationnelle
 from pvd.formats import MontantIllisible, montant_lire
 from territoires.models import Commune
@@ -40,7 +40,7 @@ def territoire(code=CODE):
 
 
 def commune(code=CODE):
-    return Commune.objects.with_suivi().select_related("territoire").get(code_insee=code)
+    return CommunePvd.objects.with_suivi().select_related("territoire").get(code_insee=code)
 
 
 @pytest.fixture
@@ -449,10 +449,10 @@ def test_ce_qui_manque_en_haut_de_la_fiche_puis_plus_rien_en_phase_operationnell
 
 def test_ce_qui_manque_est_vide_exactement_pour_les_communes_operationnelles_ou_retirees():
     """La même règle que la phase (CONDITIONS_OPERATIONNELLE) : vérifiée sur tout un département généré."""
-    from tableau.services import suivi_demo_generer
+    from communes.demo import suivi_demo_generer
 
     suivi_demo_generer(departements=["35"])
-    communes = list(Commune.objects.filter(departement="35").pvd().with_territoire().with_suivi())
+    communes = list(CommunePvd.objects.filter(departement="35").pvd().with_territoire().with_suivi())
     assert {c.phase for c in communes} & {Phase.OPERATIONNELLE} and len({c.phase for c in communes}) > 2
     for c in communes:
         assert (manques_operationnelle(c) == []) == (c.phase in (Phase.OPERATIONNELLE, Phase.RETIREE)), c

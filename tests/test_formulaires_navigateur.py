@@ -23,7 +23,7 @@ from tests.test_navigateur import se_connecter
 pytestmark = pytest.mark.browser
 
 CODE = "35093"  # Dinard, Ille-et-Vilaine : département du compte de démo
-# Autant d'actions que le territoire le plus rempli du suivi de démonstration (tableau.services), chacune avec
+# Autant d'actions que le territoire le plus rempli du suivi de démonstration (communes.demo), chacune avec
 # deux lignes de financement.
 ACTIONS = 12
 

@@ -7,10 +7,9 @@ import re
 import pytest
 
 from tests.accessibilite import verifier_accessibilite
-from tests.conftest import broker_vider, process_env, worker_lancer
+from tests.processus import arreter, broker_vider, process_env, worker_lancer
 from tests.test_import_worker import base_propre  # noqa: F401 - fixture
 from tests.test_navigateur import se_connecter
-from tests.test_rappels import _arreter
 
 CONTENU = "code_insee;Statut du chef de projet;Date de la convention d’adhésion\n35012;vacant;2021-05-03\n99999;vacant;\n"
 
@@ -21,7 +20,7 @@ def worker(tmp_path):
     journal = tmp_path / "worker.log"
     processus = worker_lancer(journal, nom=f"import-nav-{tmp_path.name}", env=process_env(CONN_MAX_AGE="0"))
     yield processus
-    _arreter(processus)
+    arreter(processus)
 
 
 def test_import_dans_le_navigateur(base_propre, worker, page, serveur, demo_password, tmp_path):  # noqa: F811

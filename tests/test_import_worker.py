@@ -13,8 +13,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 
-from tests.conftest import broker_vider, process_env, worker_lancer
-from tests.test_rappels import _arreter
+from tests.processus import arreter, broker_vider, process_env, worker_lancer
 
 DEPARTEMENT = "35012"
 # Un enregistrement d'un autre agent pendant l'import : il doit répondre bien avant le délai d'attente du
@@ -121,7 +120,7 @@ def test_un_vrai_worker_simule_puis_importe_le_fichier(base_propre, django_db_bl
             assert adhesion.history.first().history_change_reason == "Import du fichier situations.csv"
         assert f"communes.import_executer_task[{job.task_id}] succeeded" in journal.read_text()
     finally:
-        _arreter(worker)
+        arreter(worker)
 
 
 class Agent:
@@ -244,4 +243,4 @@ def test_un_autre_agent_enregistre_pendant_l_import_de_5_mo(
                 f"{max(durees):.2f} s"
             )
     finally:
-        _arreter(worker)
+        arreter(worker)

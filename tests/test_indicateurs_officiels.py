@@ -100,7 +100,7 @@ def test_chaque_compte_de_france_des_regions_et_des_departements_vient_des_fichi
 def test_le_tableau_national_sur_les_seuls_fichiers_officiels(client, user_national):
     _officiel_seulement()
     client.force_login(user_national)
-    reponse = client.get(reverse("territoires:regions"))
+    reponse = client.get(reverse("tableau:regions"))
     assert reponse.status_code == 200
     france = _somme(attendus_bruts(), list(Departement.objects.values_list("code", flat=True)))
     cles = {c.code: c for c in reponse.context["chiffres_cles"]}

@@ -50,7 +50,7 @@ def test_chaque_chiffre_est_le_meme_partout(client, user_national, suivi_echanti
     client.force_login(user_national)
 
     # Tableau de bord du département.
-    page = client.get(reverse("territoires:departement", args=["35"]))
+    page = client.get(reverse("tableau:departement", args=["35"]))
     tableau = {c.code: c.valeur for c in page.context["chiffres_cles"]}
     # « À renseigner » : le complément du chiffre « En difficulté » (ni en difficulté, ni hors de difficulté).
     tableau["a_renseigner"] = next(
@@ -94,7 +94,7 @@ def test_chaque_chiffre_est_le_meme_partout(client, user_national, suivi_echanti
 
     # Export XLSX du tableau de bord régional : la ligne du département.
     reponse = client.get(
-        reverse("territoires:region", args=["53"]), {"export": "xlsx", "tableau": "departements"}
+        reverse("tableau:region", args=["53"]), {"export": "xlsx", "tableau": "departements"}
     )
     feuille = load_workbook(io.BytesIO(reponse.content)).active
     rangees = [[c.value for c in rangee] for rangee in feuille.iter_rows()]

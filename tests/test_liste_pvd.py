@@ -17,9 +17,9 @@ from django.urls import reverse
 from communes.constants import StatutChefDeProjet, TypeConvention
 from communes.historique import historique_territoire
 from communes.models import ChefDeProjet, Convention
+from communes.services import referentiel_charger
 from comptes.models import User
 from territoires.models import ChargementListe, Commune
-from territoires.services import referentiel_charger
 from tests.donnees import fichier
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +167,7 @@ def test_une_commune_sortie_de_la_liste_reste_suivie_et_comptee_a_part(fichiers,
     assert chiffres.sorties == departement_sorties.count() >= 1
     assert chiffres.communes == Commune.objects.pvd().filter(departement_id=partante.departement_id).count()
     assert chiffres.chefs_en_poste == 0  # le chef de projet de la commune sortie n'est pas compté
-    tableau = connecte(user_national).get(reverse("territoires:departement", args=[partante.departement_id]))
+    tableau = connecte(user_national).get(reverse("tableau:departement", args=[partante.departement_id]))
     detail = next(c for c in tableau.context["chiffres_cles"] if c.code == "communes").detail
     assert f"{chiffres.sorties} commune" in detail and "comptées à part" in detail
 

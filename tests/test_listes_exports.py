@@ -12,7 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from communes.constants import Phase, StatutAction, TypeConvention
-from communes.models import Action, ChefDeProjet, Convention, Financement, Territoire
+from communes.models import Action, ChefDeProjet, CommunePvd, Convention, Financement, Territoire
 from territoires.models import Commune
 from tests.donnees import pvd_par_departement
 
@@ -108,7 +108,7 @@ def test_filtres_du_suivi(client, user_departemental, suivi_35):
     assert codes(phase=Phase.CADRE_SIGNEE) == ["35012"]
     assert codes(chef_de_projet_statut="en_poste") == ["35012"]
     attendu_retard = (
-        Commune.objects.for_user(user_departemental).pvd().with_suivi().filter(is_retard_cadre=True)
+        CommunePvd.objects.for_user(user_departemental).pvd().with_suivi().filter(is_retard_cadre=True)
     )
     assert len(codes(is_retard_cadre="true")) == min(50, attendu_retard.count())
     assert "35012" not in codes(is_retard_cadre="true")

@@ -11,13 +11,13 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 
-from clubs.factories import ReunionClubFactory
 from communes.constants import TypeConvention
 from communes.models import Action, Avenant, Convention, Financement, Import, Territoire
 from comptes.models import User
 from syntheses.constants import EtatGeneration
 from syntheses.models import Campagne, Generation, Lot, SectionDepartementale, Synthese, VersionPdf
 from syntheses.services import campagne_creer
+from tests.clubs.factories import ReunionClubFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -281,16 +281,16 @@ MATRICE = {
         lambda r, t, m: {405} if (r, m) == ("anonyme", "POST") else lecture_territoriale()(r, t, m),
     ),
     # Le tableau national : un agent départemental ou régional est renvoyé vers le tableau de son territoire.
-    "territoires:regions": Regle(
+    "tableau:regions": Regle(
         sans,
         lambda r, t, m: (
             {302} if r in ("demo-departement", "demo-region") and m == "GET" else lecture_libre(r, t, m)
         ),
     ),
-    "territoires:region": Regle(region, lecture_territoriale()),
+    "tableau:region": Regle(region, lecture_territoriale()),
     # Recherche de l'en-tête : résultats limités au territoire de l'utilisateur (tests/test_recherche.py).
     "territoires:recherche": Regle(sans, lecture_libre),
-    "territoires:departement": Regle(departement, lecture_territoriale()),
+    "tableau:departement": Regle(departement, lecture_territoriale()),
     "tableau:carte_json": Regle(sans, lecture_libre),
     "tableau:definitions": Regle(sans, lecture_libre),
     "api:communes": Regle(sans, api_lecture(False)),

@@ -17,8 +17,8 @@ def test_un_vrai_worker_envoie_le_lien(django_db_setup, django_db_blocker, tmp_p
 
     from django.test import Client
 
-    from tests.conftest import broker_vider, process_env, worker_lancer
-    from tests.test_rappels import _arreter, _emails_deposes
+    from tests.processus import arreter, broker_vider, process_env, worker_lancer
+    from tests.test_rappels import _emails_deposes
 
     boite = tmp_path / "emails"
     boite.mkdir()
@@ -56,7 +56,7 @@ def test_un_vrai_worker_envoie_le_lien(django_db_setup, django_db_blocker, tmp_p
             user.refresh_from_db()
             assert user.check_password(NOUVEAU)
     finally:
-        _arreter(worker)
+        arreter(worker)
         with django_db_blocker.unblock():
             EvenementSecurite.objects.filter(username="agent-mdp-worker").delete()
             User.objects.filter(username="agent-mdp-worker").delete()

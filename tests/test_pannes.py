@@ -33,7 +33,7 @@ from pvd.celery import app
 from syntheses.constants import MESSAGE_BROKER_INDISPONIBLE, EtatGeneration
 from syntheses.generation import PREFIXE_TEMPORAIRE, generation_demander
 from syntheses.models import Campagne, Generation, Lot, Synthese, VersionPdf
-from tests.conftest import BASE_DIR, process_env
+from tests.processus import BASE_DIR, arreter, port_libre, process_env
 from tests.syntheses_outils import campagne, pdftotext
 
 pytestmark = pytest.mark.pannes
@@ -43,33 +43,17 @@ REGION = "06"  # Mayotte : la plus petite note, rendu rapide
 REPRISE_MAX_S = 15
 
 
-def _port_libre():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _oublier_connexions():
     """Les connexions au broker se recréent avec les options courantes."""
     app._pool = None
     app.amqp._producer_pool = None
 
 
-def _arreter(processus, delai=20):
-    if processus.poll() is None:
-        processus.terminate()
-        try:
-            processus.wait(delai)
-        except subprocess.TimeoutExpired:
-            processus.kill()
-            processus.wait(5)
-
-
 class Redis:
     """Un redis-server à nous, sur un port libre, qu'on arrête et redémarre (jamais le Redis partagé)."""
 
     def __init__(self, dossier):
-        self.port = _port_libre()
+        self.port = port_libre()
         self.dossier = dossier
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.processus = None
@@ -93,7 +77,7 @@ class Redis:
 
     def arreter(self):
         if self.processus is not None:
-            _arreter(self.processus)
+            arreter(self.processus)
             self.processus = None
 
 
@@ -360,7 +344,7 @@ def test_base_redemarree_pendant_l_utilisation(django_db_setup, django_db_blocke
         )
     debut = time.monotonic()
     application = f"pvd-pannes-{os.getpid()}"
-    port = _port_libre()
+    port = port_libre()
     dossier = Path(tempfile.mkdtemp(prefix="pannes-"))
     env = process_env(CONN_MAX_AGE="600")
     env["DATABASE_URL"] += f"?application_name={application}"
@@ -418,6 +402,6 @@ def test_base_redemarree_pendant_l_utilisation(django_db_setup, django_db_blocke
             assert len(apres) == 1 and apres != avant
             assert "Traceback" not in (dossier / "gunicorn.log").read_text()
     finally:
-        _arreter(processus)
+        arreter(processus)
         shutil.rmtree(dossier, ignore_errors=True)
     print(f"\n[pannes] base redémarrée : {time.monotonic() - debut:.1f} s")

@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from tests.accessibilite import rapport, verifier_accessibilite
+from tests.donnees import communes_pvd
 from tests.syntheses_outils import campagne, pdftotext
 from tests.test_syntheses_worker import serveur_worker, worker  # noqa: F401 (fixtures)
 
@@ -462,7 +463,7 @@ def test_parcours_national(page, serveur, demo_password):
         page.get_by_role("link", name="Exporter la liste filtrée en CSV").click()
     contenu = Path(telechargement.value.path()).read_text(encoding="utf-8-sig")
     lignes = list(csv.DictReader(io.StringIO(contenu), delimiter=";"))
-    assert len(lignes) == 1645
+    assert len(lignes) == len(communes_pvd())
     assert any(
         ligne_commune.get("Commune") == "Cancale" or "35049" in ligne_commune.values()
         for ligne_commune in lignes
@@ -513,7 +514,7 @@ def serveur_double_facteur(django_db_setup, django_db_blocker, tmp_path):
     """Un serveur qui exige le second facteur des administrateurs et nationaux, et un administrateur neuf
     (supprimé à la fin : les autres tests gardent les comptes de démonstration sans second facteur)."""
     from comptes.models import User
-    from tests.conftest import gunicorn, process_env
+    from tests.processus import gunicorn, process_env
 
     with django_db_blocker.unblock():
         User.objects.filter(username="admin-2fa").delete()

@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from comptes.constants import Role
 from comptes.models import User
-from tests.conftest import BASE_DIR, _free_port, process_env
+from tests.processus import BASE_DIR, port_libre, process_env
 
 OIDC_DIR = BASE_DIR / "tests" / "oidc"
 MOT_DE_PASSE_FOURNISSEUR = "Fournisseur-Test-2026"
@@ -68,7 +68,7 @@ def proconnect(django_db_setup, tmp_path_factory):
         "lancer make setup (npm ci dans tests/oidc)"
     )
     dossier = tmp_path_factory.mktemp("proconnect")
-    port_fournisseur, port_serveur = _free_port(), _free_port()
+    port_fournisseur, port_serveur = port_libre(), port_libre()
     fournisseur = f"http://127.0.0.1:{port_fournisseur}"
     serveur = f"http://127.0.0.1:{port_serveur}"
     client = {"CLIENT_ID": "pvd-suivi-test", "CLIENT_SECRET": "secret-de-test-" + "x" * 32}

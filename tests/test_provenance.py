@@ -10,9 +10,8 @@ from django.urls import reverse
 
 from communes.constants import TypeConvention
 from communes.historique import historique_territoire
-from communes.models import Convention, Ort, Territoire
-from territoires.models import Commune
-from territoires.services import referentiel_charger
+from communes.models import CommunePvd, Convention, Ort, Territoire
+from communes.services import referentiel_charger
 from tests.donnees import communes_pvd, fichier
 
 pytestmark = pytest.mark.django_db
@@ -118,7 +117,7 @@ def test_la_convention_cadre_valant_ort_proposee_ne_compte_qu_une_fois_confirmee
     assert ort.date_signature and adhesion.date_signature <= ort.date_signature  # précondition, lue en base
     assert not territoire.conventions.filter(type=TypeConvention.CADRE).exists()
     assert Territoire.objects.cadre_ort_propose().filter(pk=territoire.pk).exists()
-    commune = Commune.objects.with_suivi().get(code_insee=CODE)
+    commune = CommunePvd.objects.with_suivi().get(code_insee=CODE)
     assert not commune.has_cadre_signee and not commune.has_cadre_ort
 
     page = client_dep.get(url("detail")).content.decode()
@@ -133,7 +132,7 @@ def test_la_convention_cadre_valant_ort_proposee_ne_compte_qu_une_fois_confirmee
         False,
     )
     assert cadre.confirme_par == user_departemental
-    commune = Commune.objects.with_suivi().get(code_insee=CODE)
+    commune = CommunePvd.objects.with_suivi().get(code_insee=CODE)
     assert commune.has_cadre_signee and commune.has_cadre_ort
     assert not Territoire.objects.cadre_ort_propose().filter(pk=territoire.pk).exists()
     evenement = next(e for e in historique_territoire(territoire) if e.objet == "Convention-cadre")

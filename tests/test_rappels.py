@@ -18,7 +18,6 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from clubs.factories import ReunionClubFactory
 from communes.constants import TypeConvention
 from communes.models import Convention, Territoire
 from communes.querysets import mois_apres
@@ -38,7 +37,8 @@ from rappels.services import (
 from syntheses.constants import EtatSection
 from syntheses.models import Campagne, SectionDepartementale, Synthese
 from syntheses.services import campagne_creer
-from tests.conftest import BASE_DIR, process_env
+from tests.clubs.factories import ReunionClubFactory
+from tests.processus import BASE_DIR, arreter, process_env
 
 ECHEANCE = datetime.date(2023, 6, 25)
 
@@ -417,16 +417,6 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
 # --- Un vrai celery beat et un vrai worker --------------------------------------------------------------
 
 
-def _arreter(processus):
-    if processus.poll() is None:
-        processus.terminate()
-        try:
-            processus.wait(15)
-        except subprocess.TimeoutExpired:
-            processus.kill()
-            processus.wait(5)
-
-
 def _emails_deposes(dossier):
     """Messages écrits par le backend « fichier » de Django (un fichier par connexion, séparateur de 79 -)."""
     messages = []
@@ -517,7 +507,7 @@ def test_un_vrai_celery_beat_envoie_les_rappels_une_seule_fois(campagne_du_beat,
             time.sleep(0.5)
     finally:
         for p in processus.values():
-            _arreter(p)
+            arreter(p)
 
     assert "Scheduler: Sending due task rappels_campagne_envoyer" in journaux["beat"].read_text()
     messages = [(str(m["To"]).strip(), str(m["Subject"]).strip(), m) for m in _emails_deposes(boite)]

@@ -123,17 +123,17 @@ def test_en_tete_une_seule_commune_ouvre_sa_fiche(client, user_departemental):
 def test_en_tete_departement_et_region(client, user_national):
     client.force_login(user_national)
     reponse = client.get(reverse("territoires:recherche"), {"q": "ille et vilaine"})
-    assert reponse.url == reverse("territoires:departement", args=["35"])
+    assert reponse.url == reverse("tableau:departement", args=["35"])
     # « BRETAGNE » : la région, et les communes PVD dont le nom ou l'EPCI contient « bretagne ».
     reponse = client.get(reverse("territoires:recherche"), {"q": "BRETAGNE"})
     assert [r.code for r in reponse.context["regions"]] == ["53"]
     attendu = attendues(Commune.objects.pvd_et_sorties(), "bretagne")
     assert reponse.context["communes_count"] == len(attendu)
     assert {c.code_insee for c in reponse.context["communes"]} <= attendu
-    assert f'href="{reverse("territoires:region", args=["53"])}"' in reponse.content.decode()
+    assert f'href="{reverse("tableau:region", args=["53"])}"' in reponse.content.decode()
     # « 2a » : la Corse-du-Sud par son code (aucune commune PVD dont le nom contienne « 2a »).
     reponse = client.get(reverse("territoires:recherche"), {"q": "2a"})
-    assert reponse.url == reverse("territoires:departement", args=["2A"])
+    assert reponse.url == reverse("tableau:departement", args=["2A"])
 
 
 def test_en_tete_plusieurs_resultats_page_de_resultats(client, user_national):

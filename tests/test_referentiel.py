@@ -5,20 +5,27 @@ import shutil
 import pytest
 from django.core.management import CommandError, call_command
 
+from communes.services import referentiel_charger
 from territoires.models import Commune, Departement, Epci, Region
-from territoires.services import referentiel_charger
-from tests.donnees import communes_pvd, fichier, lignes_csv, objets_json
+from tests.donnees import (
+    communes_pvd,
+    departements_officiels,
+    fichier,
+    lignes_csv,
+    objets_json,
+    regions_officielles,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 def test_le_referentiel_charge_les_territoires_des_fichiers():
     communes = [r for r in lignes_csv("cog/communes_cog2026.csv") if r["zone"] in ("metro", "drom")]
-    assert Region.objects.count() == 18
-    assert Departement.objects.count() == 101
+    assert Region.objects.count() == len(regions_officielles())
+    assert Departement.objects.count() == len(departements_officiels())
     assert Epci.objects.count() == len(lignes_csv("cog/epci_cog2026.csv"))
     assert Commune.objects.count() == len(communes)
-    assert Commune.objects.pvd().count() == len(communes_pvd()) == 1645
+    assert Commune.objects.pvd().count() == len(communes_pvd())
     assert set(Departement.objects.values_list("code", flat=True)) >= {"01", "2A", "2B", "971", "976"}
 
 
@@ -108,7 +115,7 @@ def test_une_commune_pvd_inconnue_est_signalee(copie):
     _reecrire_csv(chemin, lambda lignes: lignes[9].update(code_insee_cog2026="99999"))
     with pytest.raises(CommandError, match=r"ligne 11, colonne « code_insee_cog2026 » : commune absente"):
         call_command("charger_referentiel", dossier=str(copie))
-    assert Commune.objects.pvd().count() == 1645
+    assert Commune.objects.pvd().count() == len(communes_pvd())
 
 
 def test_les_fichiers_officiels_du_paquet_decoupage_administratif_sont_acceptes(tmp_path):

@@ -32,7 +32,7 @@ def test_pages_territoires_meme_nombre_de_requetes(client, user_national):
     from echanges.quoi_de_neuf import resume
 
     resume(user_national)
-    petite, lignes_petite = _requetes(client, reverse("territoires:departement", args=["976"]), {})
-    grande, lignes_grande = _requetes(client, reverse("territoires:departement", args=["35"]), {})
+    petite, lignes_petite = _requetes(client, reverse("tableau:departement", args=["976"]), {})
+    grande, lignes_grande = _requetes(client, reverse("tableau:departement", args=["35"]), {})
     assert (lignes_petite, lignes_grande) == (3, 40)
     assert petite == grande

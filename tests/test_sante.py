@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from pvd import sante
 from pvd.celery import app
-from tests.conftest import BASE_DIR, broker_vider, process_env
+from tests.processus import BASE_DIR, broker_vider, process_env
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from communes.models import Action, Territoire
-from tests.conftest import process_env
+from tests.processus import process_env
 
 
 @pytest.fixture

@@ -19,8 +19,8 @@ PAGES_DEPARTEMENTALES = [
     reverse("communes:convention_cadre", args=["35012"]),
     reverse("communes:risque", args=["35012"]),
     reverse("communes:action_nouvelle", args=["35012"]),
-    reverse("territoires:departement", args=["35"]),
-    reverse("territoires:region", args=["53"]),
+    reverse("tableau:departement", args=["35"]),
+    reverse("tableau:region", args=["53"]),
 ]
 
 

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from communes.constants import DecisionRisque, Phase, StatutAction, StatutChefDeProjet, TypeConvention
 from communes.historique import historique_territoire
-from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Territoire
+from communes.models import Action, ChefDeProjet, CommunePvd, Convention, Crte, Financement, Territoire
 from communes.querysets import mois_apres
-from territoires.models import Commune
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +18,7 @@ HORS_DEPARTEMENT = "01034"  # Belley, Ain
 
 
 def commune(code=CODE):
-    return Commune.objects.with_suivi().select_related("territoire").get(code_insee=code)
+    return CommunePvd.objects.with_suivi().select_related("territoire").get(code_insee=code)
 
 
 def territoire(code=CODE):

@@ -106,7 +106,7 @@ def test_toute_la_note_sur_une_page_avec_les_chiffres_du_tableau_de_bord(client,
         assert reverse("syntheses:section_lecture", args=[_section(note, code).pk]) in html
     assert reverse("syntheses:section_lecture", args=[_section(note, "35").pk]) not in html
     # Les chiffres de la région sont ceux du moteur d'indicateurs, comme au tableau de bord de la région.
-    tableau = client.get(reverse("territoires:region", args=["53"]))
+    tableau = client.get(reverse("tableau:region", args=["53"]))
     assert [(c.code, c.valeur, c.total, c.non_renseignes) for c in tableau.context["chiffres_cles"]] == (
         _chiffres_tuiles(page)
     )

@@ -12,7 +12,7 @@ from django.urls import reverse
 from PIL import Image
 
 from communes.constants import Phase, StatutAction
-from communes.models import Action, ChefDeProjet, Crte, Financement
+from communes.models import Action, ChefDeProjet, CommunePvd, Crte, Financement
 from syntheses.chiffres import synthese_chiffres
 from syntheses.constants import EtatGeneration
 from syntheses.generation import generation_demander, generation_relancer, synthese_generer
@@ -40,7 +40,7 @@ def media(settings, tmp_path):
 
 
 def _communes_35():
-    return Commune.objects.pvd().filter(departement="35").with_suivi()
+    return CommunePvd.objects.pvd().filter(departement="35").with_suivi()
 
 
 def _lignes(texte, debut):
@@ -108,7 +108,7 @@ def test_les_chiffres_du_pdf_sont_ceux_de_la_base(note, user_departemental, tmp_
     ]
 
     # Région : somme des départements, recalculée ici depuis la base.
-    region = Commune.objects.pvd().filter(departement__region="53").with_suivi()
+    region = CommunePvd.objects.pvd().filter(departement__region="53").with_suivi()
     region_en_cours = region.exclude(phase=Phase.RETIREE)
     assert _lignes(texte, "Région")[0] == [
         sum(pvd_par_departement()[code] for code in ("22", "29", "35", "56")),

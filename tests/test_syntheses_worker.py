@@ -18,7 +18,7 @@ from pvd.celery import app
 from syntheses.constants import EtatGeneration
 from syntheses.generation import generation_demander, lot_demander
 from syntheses.models import Campagne, Generation, Lot, Synthese, VersionPdf
-from tests.conftest import BASE_DIR, gunicorn, process_env
+from tests.processus import BASE_DIR, gunicorn, process_env
 from tests.syntheses_outils import campagne, pdftotext
 
 

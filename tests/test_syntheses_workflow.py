@@ -23,6 +23,7 @@ from syntheses.services import (
     synthese_vue_ensemble_enregistrer,
 )
 from territoires.models import Commune, Departement, Region
+from tests.donnees import regions_officielles
 from tests.syntheses_outils import campagne
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +74,11 @@ def soumettre_complet(note, code):
 
 
 def test_ouverture_une_note_par_region_une_section_par_departement(note):
-    assert Synthese.objects.filter(campagne=note.campagne).count() == Region.objects.count() == 18
+    assert (
+        Synthese.objects.filter(campagne=note.campagne).count()
+        == Region.objects.count()
+        == len(regions_officielles())
+    )
     assert list(note.sections.order_by("departement").values_list("departement", flat=True)) == [
         "22",
         "29",

@@ -5,9 +5,12 @@ import csv
 import datetime
 import io
 import re
+import threading
+import time
 from collections import Counter, defaultdict
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -16,17 +19,27 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from communes.constants import DecisionRisque, StatutAction, TypeConvention
-from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Ort, Territoire
+from communes.demo import BaseNonBanc, suivi_demo_generer
+from communes.models import (
+    Action,
+    ChefDeProjet,
+    Convention,
+    Crte,
+    Financement,
+    Ort,
+    Territoire,
+    VersionDepartement,
+)
+from tableau import indicateurs
 from tableau.indicateurs import (
     Chiffres,
     chiffres_calculer,
     chiffres_departements,
+    chiffres_prechauffer,
     requetes_agregats,
 )
-from tableau.models import VersionDepartement
-from tableau.services import BaseNonBanc, suivi_demo_generer
-from territoires.models import Commune, Departement
-from tests.donnees import pvd_par_departement
+from territoires.models import Commune, Departement, Epci
+from tests.donnees import departements_officiels, pvd_par_departement
 
 pytestmark = pytest.mark.django_db
 
@@ -263,12 +276,21 @@ def test_les_cas_limites_sont_bien_couverts(suivi_bretagne):
     assert attendu["communes"] == pvd_par_departement()["35"]
     assert 0 < attendu["operationnelle"] < attendu["communes"]
     assert attendu["territoires"] == attendu["communes"] - 1  # deux communes, un seul territoire
-    assert attendu["financements"][("fonds_vert", "1", "renovation_batiments")][0] >= 0
+    renovation = Financement.objects.filter(
+        action__territoire__departement_id="35",
+        dispositif="fonds_vert",
+        axe_fonds_vert="1",
+        mesure_fonds_vert="renovation_batiments",
+    )
+    assert (
+        attendu["financements"].get(("fonds_vert", "1", "renovation_batiments"), (0,))[0]
+        == renovation.count()
+    )
 
 
 def test_page_nationale_chiffres_et_serie(client, user_national, suivi_bretagne):
     client.force_login(user_national)
-    reponse = client.get(reverse("territoires:regions"))
+    reponse = client.get(reverse("tableau:regions"))
     assert reponse.status_code == 200
     tout = attendus(list(Departement.objects.values_list("code", flat=True)))
     cles = {c.libelle: c for c in reponse.context["chiffres_cles"]}
@@ -314,7 +336,7 @@ def test_page_nationale_chiffres_et_serie(client, user_national, suivi_bretagne)
 # Périmètre par rôle ---------------------------------------------------------------------------------------
 def test_le_regional_ne_voit_que_sa_region(client, user_regional, suivi_bretagne):
     client.force_login(user_regional)
-    reponse = client.get(reverse("territoires:region", args=["53"]))
+    reponse = client.get(reverse("tableau:region", args=["53"]))
     cles = {c.libelle: c.valeur for c in reponse.context["chiffres_cles"]}
     assert cles["Communes PVD"] == attendus(BRETAGNE)["communes"]
     lignes = reponse.context["sous_territoires"].lignes
@@ -324,28 +346,28 @@ def test_le_regional_ne_voit_que_sa_region(client, user_regional, suivi_bretagne
         "Ille-et-Vilaine (35)",
         "Morbihan (56)",
     ]
-    assert client.get(reverse("territoires:region", args=["84"])).status_code == 404
-    assert client.get(reverse("territoires:departement", args=["01"])).status_code == 404
+    assert client.get(reverse("tableau:region", args=["84"])).status_code == 404
+    assert client.get(reverse("tableau:departement", args=["01"])).status_code == 404
     # La vue nationale le renvoie à son niveau.
-    assert client.get(reverse("territoires:regions")).url == reverse("accueil")
+    assert client.get(reverse("tableau:regions")).url == reverse("accueil")
     carte = client.get(reverse("tableau:carte_json")).json()
     assert sorted(z["code"] for z in carte["zones"]) == BRETAGNE
 
 
 def test_le_departemental_ne_voit_que_son_departement(client, user_departemental, suivi_bretagne):
     client.force_login(user_departemental)
-    reponse = client.get(reverse("territoires:departement", args=["35"]))
+    reponse = client.get(reverse("tableau:departement", args=["35"]))
     cles = {c.libelle: c.valeur for c in reponse.context["chiffres_cles"]}
     assert cles["Communes PVD"] == attendus(["35"])["communes"]
     # Sur la page de sa région, il ne compte que son département ; les autres sont grisés sur la carte.
-    region = client.get(reverse("territoires:region", args=["53"]))
+    region = client.get(reverse("tableau:region", args=["53"]))
     assert {c.libelle: c.valeur for c in region.context["chiffres_cles"]}["Communes PVD"] == cles[
         "Communes PVD"
     ]
     zones = {z["code"]: z for z in region.context["carte"]["zones"]}
     assert zones["35"]["url"] and not zones["29"]["url"] and zones["29"]["valeur"] is None
     assert "hors de votre territoire" in region.content.decode()
-    assert client.get(reverse("territoires:departement", args=["29"])).status_code == 404
+    assert client.get(reverse("tableau:departement", args=["29"])).status_code == 404
     carte = client.get(reverse("tableau:carte_json")).json()
     assert [z["code"] for z in carte["zones"]] == ["35"]
     # Son fil d'Ariane commence à son département.
@@ -355,18 +377,18 @@ def test_le_departemental_ne_voit_que_son_departement(client, user_departemental
 # Descente région → département → commune, fil d'Ariane ---------------------------------------------------
 def test_liens_de_descente_et_fil_d_ariane(client, user_national, suivi_bretagne):
     client.force_login(user_national)
-    national = client.get(reverse("territoires:regions")).content.decode()
+    national = client.get(reverse("tableau:regions")).content.decode()
     for region in ("53", "84", "94", "06"):
-        assert f'href="{reverse("territoires:region", args=[region])}"' in national
-    region = client.get(reverse("territoires:region", args=["53"]))
+        assert f'href="{reverse("tableau:region", args=[region])}"' in national
+    region = client.get(reverse("tableau:region", args=["53"]))
     html = region.content.decode()
     for dep in BRETAGNE:
-        assert html.count(f'href="{reverse("territoires:departement", args=[dep])}"') >= 2  # carte + tableau
-    assert region.context["breadcrumb"] == [("France entière", reverse("territoires:regions"))]
-    departement = client.get(reverse("territoires:departement", args=["35"]))
+        assert html.count(f'href="{reverse("tableau:departement", args=[dep])}"') >= 2  # carte + tableau
+    assert region.context["breadcrumb"] == [("France entière", reverse("tableau:regions"))]
+    departement = client.get(reverse("tableau:departement", args=["35"]))
     assert departement.context["breadcrumb"] == [
-        ("France entière", reverse("territoires:regions")),
-        ("Bretagne", reverse("territoires:region", args=["53"])),
+        ("France entière", reverse("tableau:regions")),
+        ("Bretagne", reverse("tableau:region", args=["53"])),
     ]
     html = departement.content.decode()
     assert f'href="{reverse("communes:detail", args=["35012"])}"' in html
@@ -378,14 +400,14 @@ def test_donnees_de_la_carte_chaque_departement_une_fois(client, user_national, 
     client.force_login(user_national)
     donnees = client.get(reverse("tableau:carte_json"), {"indicateur": "operationnelle"}).json()
     codes = [z["code"] for z in donnees["zones"]]
-    assert len(codes) == len(set(codes)) == 101
+    assert len(codes) == len(set(codes)) == len(departements_officiels())
     assert set(codes) == set(Departement.objects.values_list("code", flat=True))
     zones = {z["code"]: z for z in donnees["zones"]}
     for code in ("35", "29", "976", "01"):
         a = attendus([code])
         assert zones[code]["valeur"] == pytest.approx(a["operationnelle"] / (a["communes"] - a["retirees"]))
     assert 1 <= zones["35"]["classe"] <= 5 and zones["35"]["url"] == reverse(
-        "territoires:departement", args=["35"]
+        "tableau:departement", args=["35"]
     )
     regions = client.get(reverse("tableau:carte_json"), {"maille": "region", "indicateur": "communes"}).json()
     assert len(regions["zones"]) == 18
@@ -400,9 +422,9 @@ def test_donnees_de_la_carte_chaque_departement_une_fois(client, user_national, 
 
 def test_carte_svg_lisible_sans_couleur(client, user_national, suivi_bretagne):
     client.force_login(user_national)
-    reponse = client.get(reverse("territoires:regions"), {"maille": "departement"})
+    reponse = client.get(reverse("tableau:regions"), {"maille": "departement"})
     html = reponse.content.decode()
-    assert html.count('class="pvd-carte__lien"') == 101
+    assert html.count('class="pvd-carte__lien"') == len(departements_officiels())
     a = attendus(["35"])
     texte = f"{a['operationnelle'] / a['communes'] * 100:.1f}".replace(".", ",")
     assert f"<title>Ille-et-Vilaine : {texte}\u00a0%</title>" in html
@@ -410,7 +432,7 @@ def test_carte_svg_lisible_sans_couleur(client, user_national, suivi_bretagne):
     assert "style=" not in html.split("<main")[1] and "<script>" not in html
     # Sans JavaScript : le choix de l'indicateur est un formulaire GET.
     assert '<form method="get"' in html and 'name="indicateur"' in html
-    assert client.get(reverse("territoires:regions"), {"indicateur": "inconnu"}).status_code == 200
+    assert client.get(reverse("tableau:regions"), {"indicateur": "inconnu"}).status_code == 200
 
 
 @pytest.mark.parametrize("maille", ["departement", "region"])
@@ -418,19 +440,19 @@ def test_les_drom_en_encart_ont_un_cadre_et_leur_nom(client, user_national, mail
     """Sur la carte nationale, chaque DROM placé en encart est encadré et nommé, et rien d'autre ne l'est
     (les départements 01 à 06 ne sont pas pris pour les régions d'outre-mer)."""
     client.force_login(user_national)
-    html = client.get(reverse("territoires:regions"), {"maille": maille}).content.decode()
+    html = client.get(reverse("tableau:regions"), {"maille": maille}).content.decode()
     encarts = html.split('class="pvd-carte__encarts"')[1].split("</g>")[0]
     noms = re.findall(r"<text [^>]*>([^<]+)</text>", encarts)
     assert sorted(noms) == ["Guadeloupe", "Guyane", "La Réunion", "Martinique", "Mayotte"]
     assert encarts.count("<rect ") == 5
     # La carte d'une région de métropole n'a pas d'encart.
-    assert "pvd-carte__encarts" not in client.get(reverse("territoires:region", args=["53"])).content.decode()
+    assert "pvd-carte__encarts" not in client.get(reverse("tableau:region", args=["53"])).content.decode()
 
 
 # Exports ------------------------------------------------------------------------------------------------------
 def test_exports_csv_et_xlsx_de_chaque_tableau(client, user_national, suivi_bretagne):
     client.force_login(user_national)
-    url = reverse("territoires:region", args=["53"])
+    url = reverse("tableau:region", args=["53"])
     page = client.get(url)
     noms = [d.nom for d in page.context["view"].tableaux_de_donnees()]
     assert noms == [
@@ -485,7 +507,7 @@ def test_exports_csv_et_xlsx_de_chaque_tableau(client, user_national, suivi_bret
 
 # Cache : jamais un chiffre périmé après un enregistrement ------------------------------------------------
 def _operationnelles(client):
-    cles = client.get(reverse("territoires:regions")).context["chiffres_cles"]
+    cles = client.get(reverse("tableau:regions")).context["chiffres_cles"]
     return {c.libelle: c.valeur for c in cles}
 
 
@@ -525,9 +547,102 @@ def test_le_cache_n_est_jamais_perime(client, user_national, suivi_bretagne):
     assert VersionDepartement.objects.get(departement_code="29").jeton == version_29
 
 
+def test_le_nom_d_un_epci_et_ses_crte_changent_la_version_de_ses_departements(client, user_national):
+    """La liste des communes (mise en cache) montre le nom de l'EPCI et la couverture CRTE : renommer un EPCI
+    ou le retirer d'un CRTE change la version des départements de ses communes, et d'eux seuls."""
+    epci = Epci.objects.filter(communes__code_insee="35049").get()
+    leurs = set(Commune.objects.filter(epci=epci).values_list("departement_id", flat=True))
+    autres = set(VersionDepartement.objects.exclude(departement_code__in=leurs).values_list("pk", "jeton"))
+    client.force_login(user_national)
+    url = reverse("communes:liste")
+    assert epci.nom in client.get(url, {"nom": "35049"}).content.decode()
+    avant = VersionDepartement.objects.jetons(leurs)
+    Epci.objects.filter(pk=epci.pk).update(nom="Communauté renommée pour le test")  # update() : sans save()
+    milieu = VersionDepartement.objects.jetons(leurs)
+    assert set(milieu) == leurs and all(milieu[code] != avant.get(code) for code in leurs)
+    assert "Communauté renommée pour le test" in client.get(url, {"nom": "35049"}).content.decode()
+    Crte.epcis.through.objects.filter(epci=epci).delete()
+    apres = VersionDepartement.objects.jetons(leurs)
+    assert all(apres[code] != milieu[code] for code in leurs)
+    assert (
+        set(VersionDepartement.objects.exclude(departement_code__in=leurs).values_list("pk", "jeton"))
+        == autres
+    )
+
+
+def test_une_creation_en_masse_change_une_fois_la_version_sous_postgresql():
+    """PostgreSQL : une version par instruction (la table des versions ne gonfle pas pendant un chargement) ;
+    SQLite : une par ligne (ses déclencheurs sont par ligne, ses mises à jour en place)."""
+    territoires = list(Territoire.objects.filter(departement_id="35")[:5])
+    avant = VersionDepartement.objects.filter(pk="35").values_list("numero", flat=True).first() or 0
+    Action.objects.bulk_create(
+        [
+            Action(territoire=t, titre=f"Lot {i}", theme="habitat", maitre_ouvrage="Commune")
+            for i in range(10)
+            for t in territoires
+        ]
+    )
+    apres = VersionDepartement.objects.get(pk="35").numero
+    assert apres - avant == (1 if connection.vendor == "postgresql" else 10 * len(territoires))
+
+
+def _calculs_comptes(monkeypatch, pause=0.0):
+    """Les départements que calcule chiffres_calculer, appel par appel (le vrai calcul, ralenti de `pause`)."""
+    appels = []
+    vrai = indicateurs.chiffres_calculer
+
+    def compte(codes, **kwargs):
+        appels.append(sorted(codes))
+        time.sleep(pause)
+        return vrai(codes, **kwargs)
+
+    monkeypatch.setattr(indicateurs, "chiffres_calculer", compte)
+    return appels
+
+
+def test_le_worker_calcule_d_avance_et_aucun_visiteur_ne_calcule(client, user_national, monkeypatch):
+    appels = _calculs_comptes(monkeypatch)
+    tous = set(Departement.objects.values_list("code", flat=True))
+    assert chiffres_prechauffer() == len(tous)
+    assert set().union(*map(set, appels)) == tous
+    assert chiffres_prechauffer() == 0  # rien n'a changé : rien à refaire
+    client.force_login(user_national)
+    appels.clear()
+    assert client.get(reverse("tableau:regions")).status_code == 200
+    assert appels == []  # la page nationale lit les chiffres calculés d'avance
+    t = Territoire.objects.get(communes__code_insee="35049")
+    Action.objects.create(territoire=t, titre="Test", theme="habitat", maitre_ouvrage="Commune")
+    assert chiffres_prechauffer() == 1 and appels == [["35"]]  # seul le département touché
+    # Le lendemain, tout est recalculé d'avance (la date fait partie de la clé du cache).
+    assert chiffres_prechauffer(today=timezone.localdate() + datetime.timedelta(days=1)) == len(tous)
+    assert "tableau.chiffres_prechauffer_task" in {e["task"] for e in settings.CELERY_BEAT_SCHEDULE.values()}
+
+
+def test_deux_premiers_visiteurs_simultanes_ne_calculent_qu_une_fois(monkeypatch):
+    """Deux processus (ici deux fils) demandent en même temps les mêmes chiffres froids : un seul les calcule,
+    l'autre attend ses chiffres dans le cache partagé."""
+    appels = _calculs_comptes(monkeypatch, pause=0.5)
+    codes = ["22", "29", "35", "56"]
+    resultats = []
+
+    def visiteur():
+        try:
+            resultats.append(chiffres_departements(codes))
+        finally:
+            connection.close()
+
+    fils = [threading.Thread(target=visiteur) for _ in range(2)]
+    for f in fils:
+        f.start()
+    for f in fils:
+        f.join(30)
+    assert len(resultats) == 2 and resultats[0] == resultats[1]
+    assert sorted(code for appel in appels for code in appel) == codes  # chacun calculé une seule fois
+
+
 def test_un_enregistrement_par_le_formulaire_est_vu_tout_de_suite(client, user_departemental):
     client.force_login(user_departemental)
-    url = reverse("territoires:departement", args=["35"])
+    url = reverse("tableau:departement", args=["35"])
     avant = {c.libelle: c.valeur for c in client.get(url).context["chiffres_cles"]}
     reponse = client.post(
         reverse("communes:convention_cadre", args=["35012"]),
@@ -574,11 +689,11 @@ def _froid_et_chaud(client, url):
 def test_nombre_de_requetes_constant_de_1_a_50_communes(client, user_national):
     client.force_login(user_national)
     pages = [
-        reverse("territoires:regions"),
-        reverse("territoires:region", args=["06"]),  # Mayotte : 1 département, 3 communes
-        reverse("territoires:region", args=["53"]),
-        reverse("territoires:departement", args=["976"]),  # 3 communes
-        reverse("territoires:departement", args=["35"]),  # 40 communes
+        reverse("tableau:regions"),
+        reverse("tableau:region", args=["06"]),  # Mayotte : 1 département, 3 communes
+        reverse("tableau:region", args=["53"]),
+        reverse("tableau:departement", args=["976"]),  # 3 communes
+        reverse("tableau:departement", args=["35"]),  # 40 communes
     ]
     Commune.objects.filter(departement_id="976").exclude(code_insee="97602").update(id_pvd=None)
     suivi_demo_generer(departements=["976"], graine=3)  # une seule commune suivie
@@ -586,14 +701,13 @@ def test_nombre_de_requetes_constant_de_1_a_50_communes(client, user_national):
     suivi_demo_generer(regions=["53"], graine=3)  # 134 communes de plus
     beaucoup = {url: _froid_et_chaud(client, url) for url in pages}
     assert une == beaucoup
-    froid, chaud = une[reverse("territoires:regions")]
+    froid, chaud = une[reverse("tableau:regions")]
     # session, utilisateur, versions, cloche, bandeau de démonstration, visite précédente, page
     assert chaud <= 7 and froid == chaud + len(requetes_agregats(["35"], today=timezone.localdate()))
     assert (
-        une[reverse("territoires:departement", args=["976"])]
-        == une[reverse("territoires:departement", args=["35"])]
+        une[reverse("tableau:departement", args=["976"])] == une[reverse("tableau:departement", args=["35"])]
     )
-    assert une[reverse("territoires:region", args=["06"])] == une[reverse("territoires:region", args=["53"])]
+    assert une[reverse("tableau:region", args=["06"])] == une[reverse("tableau:region", args=["53"])]
 
 
 # Données de démonstration ---------------------------------------------------------------------------------

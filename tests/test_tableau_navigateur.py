@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from tests.donnees import departements_officiels
 from tests.test_navigateur import se_connecter
 
 pytestmark = pytest.mark.browser
@@ -33,7 +34,7 @@ def test_choisir_l_indicateur_redessine_la_carte(page, serveur, demo_password):
     # Le petit script envoie le formulaire dès qu'on change de choix (sans lui : bouton « Afficher »).
     page.locator("label[for=maille-departement]").click()
     page.wait_for_url(re.compile(r"maille=departement"))
-    assert page.locator("svg.pvd-carte__svg a.pvd-carte__lien").count() == 101
+    assert page.locator("svg.pvd-carte__svg a.pvd-carte__lien").count() == len(departements_officiels())
     page.get_by_role("combobox", name="Indicateur").select_option(label="Communes PVD")
     page.wait_for_url(re.compile(r"indicateur=communes"))
     assert page.locator("#titre-carte").inner_text() == "Carte : communes pvd"

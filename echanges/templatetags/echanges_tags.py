@@ -1,7 +1,11 @@
 from django import template
 
+from comptes.constants import Role
 from echanges import services
 from echanges.forms import PreferencesNotificationForm
+from echanges.quoi_de_neuf import resume
+from echanges.views import fil_contexte, pieces_contexte
+from syntheses.models import SectionDepartementale
 
 register = template.Library()
 
@@ -17,8 +21,6 @@ def preferences_notification(context):
 @register.inclusion_tag("echanges/_fil.html", takes_context=True)
 def fil_commentaires(context, objet):
     """Fil de commentaires d'une section de note ou d'une fiche commune, pour la page de l'objet."""
-    from echanges.views import fil_contexte
-    from syntheses.models import SectionDepartementale
 
     user = context["request"].user
     if isinstance(objet, SectionDepartementale):
@@ -31,7 +33,6 @@ def fil_commentaires(context, objet):
 @register.inclusion_tag("echanges/_pieces.html", takes_context=True)
 def pieces_jointes(context, commune):
     """Bloc « Pièces jointes » de la fiche commune : documents, versions, dépôt (agents du département)."""
-    from echanges.views import pieces_contexte
 
     contexte = pieces_contexte(context["request"].user, commune)
     return {**contexte, "request": context["request"], "csrf_token": context.get("csrf_token")}
@@ -41,8 +42,6 @@ def pieces_jointes(context, commune):
 def quoi_de_neuf_bloc(context):
     """Bloc de la page d'arrivée des comptes régionaux et nationaux : ce qui a changé depuis leur visite
     précédente, par département (echanges.quoi_de_neuf.resume, en cache quelques minutes), et « À faire »."""
-    from comptes.constants import Role
-    from echanges.quoi_de_neuf import resume
 
     user = context["request"].user
     if user.role not in (Role.REGIONAL, Role.NATIONAL, Role.ADMINISTRATEUR):

@@ -71,6 +71,12 @@ def _entier(n):
 
 
 @register.filter
+def euros(valeur):
+    """{{ m|euros }} → « 1 234 567 € » : arrondi à l'euro."""
+    return formats.euros(valeur)
+
+
+@register.filter
 def montant(valeur):
     """{{ m|montant }} → « 480 000 € », « 480 000,50 € » (espaces insécables)."""
     return formats.montant(valeur)

@@ -1,35 +1,10 @@
 import re
-from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 
+from communes.constants import Phase
+
 register = template.Library()
-
-ESPACE = "\u202f"  # espace fine insécable, séparateur des milliers en français
-
-
-@register.filter
-def nombre(valeur):
-    """1234567 → « 1 234 567 »."""
-    if valeur is None or valeur == "":
-        return "—"
-    return f"{int(valeur):,}".replace(",", ESPACE)
-
-
-@register.filter
-def euros(valeur):
-    """Montant arrondi à l'euro : « 1 234 567 € »."""
-    if valeur is None:
-        return "—"
-    arrondi = Decimal(valeur).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return f"{nombre(arrondi)}{ESPACE}€"
-
-
-@register.filter
-def pourcentage(partie, total):
-    if not total:
-        return "—"
-    return f"{round(100 * partie / total)}{ESPACE}%"
 
 
 @register.filter
@@ -64,6 +39,5 @@ def cle(dictionnaire, cle):
 
 @register.filter
 def libelle_phase(code):
-    from communes.constants import Phase
 
     return Phase(code).label if code in Phase.values else code

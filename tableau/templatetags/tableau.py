@@ -1,14 +1,10 @@
 from django import template
 
-from tableau.donnees import euros_court as _euros_court
-from tableau.donnees import nombre_texte, part_texte
+from pvd import formats
+from tableau.donnees import part_texte
+from tableau.indicateurs import euros
 
 register = template.Library()
-
-
-@register.filter
-def nombre(valeur):
-    return nombre_texte(valeur)
 
 
 @register.filter
@@ -18,4 +14,5 @@ def part(valeur):
 
 @register.filter
 def euros_court(centimes):
-    return _euros_court(centimes)
+    """Un montant des chiffres (en centimes) pour une tuile : « 632,5 M€ » (pvd.formats.euros_court)."""
+    return formats.euros_court(None if centimes is None else euros(centimes))

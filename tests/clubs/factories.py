@@ -1,4 +1,5 @@
-"""Fabriques de test des réunions de club (factory_boy, Faker fr_FR)."""
+"""Fabriques de test des réunions de club (factory_boy, Faker fr_FR) : dans un département du vrai référentiel
+(departement_id) ou, avec departement=…, dans un département des fabriques du référentiel."""
 
 from datetime import date
 

@@ -1,4 +1,4 @@
-"""Écritures de l'app tableau : situations de démonstration, plausibles et déterministes.
+"""Suivi de démonstration : situations plausibles et déterministes (jamais sur la base des données réelles seules).
 
 suivi_demo_generer remplit le suivi (convention-cadre, chef de projet, CRTE, actions, financements dont
 fonds vert, décisions sur le risque, retraits) des territoires PVD dont le suivi est encore vierge : le
@@ -27,8 +27,15 @@ from communes.constants import (
     ThemeAction,
     TypeConvention,
 )
-from communes.models import Action, ChefDeProjet, Convention, Crte, Financement, Territoire
-from tableau.models import DonneesDemonstration
+from communes.models import (
+    Action,
+    ChefDeProjet,
+    Convention,
+    Crte,
+    DonneesDemonstration,
+    Financement,
+    Territoire,
+)
 from territoires.models import Commune, Departement, Region
 
 RAISON_DEMO = "Données de démonstration"
@@ -232,6 +239,165 @@ def _perimetre(*, departements, regions):
     return ", ".join(noms) if noms else "France entière"
 
 
+def _cadre(rng, *, territoire, debut, today):
+    """Convention-cadre : signée (souvent valant ORT), en élaboration, ou pas encore lancée (None)."""
+    tirage, signee = rng.random(), None
+    if territoire.date_adhesion and tirage < 0.74:
+        signee = debut + datetime.timedelta(days=rng.randint(240, 900))
+        if signee >= today:
+            signee = None
+    elif tirage >= 0.88:
+        return None
+    return Convention(
+        territoire=territoire,
+        type=TypeConvention.CADRE,
+        date_signature=signee,
+        vaut_ort=bool(signee) and rng.random() < 0.86,
+    )
+
+
+def _chef(rng, *, territoire, debut, today):
+    """Chef de projet : en poste, parti (vacant), à recruter, ou rien de connu (None)."""
+    tirage = rng.random()
+    if tirage >= 0.98:
+        return None
+    prise = min(debut + datetime.timedelta(days=rng.randint(30, 330)), today)
+    if tirage < 0.82:
+        return ChefDeProjet(territoire=territoire, statut=StatutChefDeProjet.EN_POSTE, date_prise_poste=prise)
+    if tirage < 0.92:
+        depart = min(prise + datetime.timedelta(days=rng.randint(180, 800)), today)
+        return ChefDeProjet(
+            territoire=territoire,
+            statut=StatutChefDeProjet.VACANT,
+            date_prise_poste=prise,
+            date_depart=depart,
+        )
+    return ChefDeProjet(territoire=territoire, statut=StatutChefDeProjet.A_RECRUTER)
+
+
+def _financements(rng, *, cout, statut, engagement, today):
+    """Lignes de financement d'une action : plusieurs si elle est engagée, parfois une en étude préalable."""
+    if engagement:
+        nombre = _tirer(rng, [(1, 45), (2, 35), (3, 20)])
+    elif statut == StatutAction.ETUDE_PREALABLE:
+        nombre = _tirer(rng, [(0, 60), (1, 40)])
+    else:
+        nombre = 0
+    annee = (engagement or today).year
+    lignes = []
+    for _ in range(nombre):
+        dispositif = _tirer(rng, DISPOSITIFS)
+        if dispositif == Dispositif.FONDS_VERT and annee < 2023:
+            dispositif = Dispositif.DETR  # le fonds vert n'existe que depuis 2023
+        demande = _euros(float(cout) * rng.uniform(0.08, 0.45))
+        accorde = None
+        if engagement or rng.random() < 0.3:
+            accorde = min(_euros(float(demande) * rng.uniform(0.55, 1.0)), demande)
+        mesure = rng.choice(list(AXE_DE_LA_MESURE)) if dispositif == Dispositif.FONDS_VERT else ""
+        lignes.append(
+            Financement(
+                dispositif=dispositif,
+                axe_fonds_vert=AXE_DE_LA_MESURE[mesure] if mesure else "",
+                mesure_fonds_vert=mesure,
+                montant_demande=demande,
+                montant_accorde=accorde,
+                annee=annee,
+            )
+        )
+    return lignes
+
+
+def _actions(rng, *, territoire, cadre, debut, today):
+    """[(action, ses financements)] : plus d'actions, et plus avancées, quand la convention-cadre est signée."""
+    signee = cadre.date_signature if cadre else None
+    if signee:
+        nombre, statuts = rng.randint(3, 12), STATUTS_SI_CADRE_SIGNEE
+    elif cadre:
+        nombre, statuts = rng.randint(1, 5), STATUTS_SI_CADRE_EN_ELABORATION
+    else:
+        nombre, statuts = rng.randint(0, 2), STATUTS_SANS_CADRE
+    debut_actions = signee or debut + datetime.timedelta(days=180)
+    resultat = []
+    for _ in range(nombre):
+        theme = _tirer(rng, THEMES)
+        statut = _tirer(rng, statuts)
+        cout = _euros(rng.lognormvariate(12.3, 0.9))
+        engagement = None
+        if statut in (StatutAction.ENGAGEE, StatutAction.LIVREE):
+            engagement = _entre(rng, min(debut_actions, today), today)
+        action = Action(
+            territoire=territoire,
+            titre=rng.choice(TITRES[theme]),
+            theme=theme,
+            maitre_ouvrage=rng.choice(MAITRES_OUVRAGE),
+            cout=cout,
+            statut=statut,
+            date_engagement=engagement,
+        )
+        resultat.append(
+            (action, _financements(rng, cout=cout, statut=statut, engagement=engagement, today=today))
+        )
+    return resultat
+
+
+def _crte_inscrire(rng, territoire, *, cadre, crte, debut, today):
+    """Inscription au CRTE du territoire, après la signature de la convention-cadre ; True si inscrit."""
+    signee = cadre.date_signature if cadre else None
+    change = False
+    if signee and crte and rng.random() < 0.82:
+        territoire.crte_id = crte
+        territoire.date_inscription_crte = min(signee + datetime.timedelta(days=rng.randint(15, 200)), today)
+        change = True
+    return change
+
+
+def _risque_et_retrait(rng, territoire, *, cadre, debut, today):
+    """Décision sur le risque (rare) et retrait du programme (très rare) ; True si le territoire a changé."""
+    signee = cadre.date_signature if cadre else None
+    change = False
+    tirage = rng.random()
+    if tirage < 0.03:
+        territoire.risque_decision = DecisionRisque.A_RISQUE
+        territoire.risque_justification = "Convention-cadre retardée par le départ du chef de projet."
+        change = True
+    elif tirage < 0.05:
+        territoire.risque_decision = DecisionRisque.PAS_DE_RISQUE
+        territoire.risque_justification = "Actions engagées au premier trimestre, signature programmée."
+        change = True
+    if not signee and rng.random() < 0.004:
+        territoire.date_retrait = _entre(rng, min(debut + datetime.timedelta(days=200), today), today)
+        change = True
+    return change
+
+
+def _communes_du_perimetre(*, departements, regions):
+    communes = Commune.objects.all()
+    if departements:
+        communes = communes.filter(departement_id__in=departements)
+    if regions:
+        communes = communes.filter(departement__region_id__in=regions)
+    return communes
+
+
+def _enregistrer(lots, *, conventions, chefs, modifies, actions):
+    """Crée en lots ce qui a été tiré ; renvoie les financements créés."""
+    lots.creer(Convention, conventions)
+    lots.creer(ChefDeProjet, chefs)
+    lots.modifier(
+        Territoire,
+        modifies,
+        ["crte", "date_inscription_crte", "risque_decision", "risque_justification", "date_retrait"],
+    )
+    crees = lots.creer(Action, [action for action, _ in actions])
+    financements = []
+    for action, (_, lignes) in zip(crees, actions, strict=True):
+        for ligne in lignes:
+            ligne.action = action
+            financements.append(ligne)
+    lots.creer(Financement, financements)
+    return financements
+
+
 @transaction.atomic
 def suivi_demo_generer(*, departements=(), regions=(), toutes_communes=False, graine=2023, today=None):
     """Remplit le suivi des territoires PVD vierges des départements / régions donnés (tous si aucun).
@@ -239,11 +405,7 @@ def suivi_demo_generer(*, departements=(), regions=(), toutes_communes=False, gr
     toutes_communes : toutes les communes réelles deviennent lauréates (base du banc seulement) ; les données
     sont alors créées sans historique. Renvoie {"laureates": n, "territoires": n, "actions": n, ...}."""
     today = today or timezone.localdate()
-    communes = Commune.objects.all()
-    if departements:
-        communes = communes.filter(departement_id__in=departements)
-    if regions:
-        communes = communes.filter(departement__region_id__in=regions)
+    communes = _communes_du_perimetre(departements=departements, regions=regions)
     lots = _Lots(historique=not toutes_communes)
     bilan = {"laureates": 0}
     if toutes_communes:
@@ -258,153 +420,28 @@ def suivi_demo_generer(*, departements=(), regions=(), toutes_communes=False, gr
     for epci, crte in Crte.epcis.through.objects.order_by("crte_id").values_list("epci_id", "crte_id"):
         crte_de_l_epci.setdefault(epci, crte)
 
-    territoires = list(_territoires_vierges(communes))
-    conventions, chefs, actions, financements_par_action, modifies = [], [], [], [], []
+    conventions, chefs, actions, modifies = [], [], [], []
     remplis = 0
-    for territoire in territoires:
-        avant = len(conventions) + len(chefs) + len(actions)
+    for territoire in _territoires_vierges(communes):
         rng = random.Random(f"{graine}:{territoire.code}")
-        adhesion = territoire.date_adhesion
-        debut = adhesion or datetime.date(2021, 6, 1)
-
-        # Convention-cadre : signée (souvent valant ORT), en élaboration, ou pas encore lancée.
-        tirage, cadre_signee, cadre = rng.random(), None, False
-        if adhesion and tirage < 0.74:
-            cadre_signee = debut + datetime.timedelta(days=rng.randint(240, 900))
-            cadre = True
-            if cadre_signee >= today:
-                cadre_signee = None
-        elif tirage < 0.88:
-            cadre = True
-        if cadre:
-            conventions.append(
-                Convention(
-                    territoire=territoire,
-                    type=TypeConvention.CADRE,
-                    date_signature=cadre_signee,
-                    vaut_ort=bool(cadre_signee) and rng.random() < 0.86,
-                )
-            )
-
-        # Chef de projet.
-        tirage = rng.random()
-        if tirage < 0.98:
-            prise = min(debut + datetime.timedelta(days=rng.randint(30, 330)), today)
-            if tirage < 0.82:
-                chefs.append(
-                    ChefDeProjet(
-                        territoire=territoire, statut=StatutChefDeProjet.EN_POSTE, date_prise_poste=prise
-                    )
-                )
-            elif tirage < 0.92:
-                depart = min(prise + datetime.timedelta(days=rng.randint(180, 800)), today)
-                chefs.append(
-                    ChefDeProjet(
-                        territoire=territoire,
-                        statut=StatutChefDeProjet.VACANT,
-                        date_prise_poste=prise,
-                        date_depart=depart,
-                    )
-                )
-            else:
-                chefs.append(ChefDeProjet(territoire=territoire, statut=StatutChefDeProjet.A_RECRUTER))
-
-        # Inscription au CRTE du territoire, après la signature de la convention-cadre.
+        debut = territoire.date_adhesion or datetime.date(2021, 6, 1)
+        contexte = {"debut": debut, "today": today}
+        cadre = _cadre(rng, territoire=territoire, **contexte)
+        chef = _chef(rng, territoire=territoire, **contexte)
         crte = crte_de_l_epci.get(territoire.epci_id)
-        change = False
-        if cadre_signee and crte and rng.random() < 0.82:
-            territoire.crte_id = crte
-            territoire.date_inscription_crte = min(
-                cadre_signee + datetime.timedelta(days=rng.randint(15, 200)), today
-            )
-            change = True
-
-        # Actions et financements.
-        if cadre_signee:
-            nombre, statuts = rng.randint(3, 12), STATUTS_SI_CADRE_SIGNEE
-        elif cadre:
-            nombre, statuts = rng.randint(1, 5), STATUTS_SI_CADRE_EN_ELABORATION
-        else:
-            nombre, statuts = rng.randint(0, 2), STATUTS_SANS_CADRE
-        debut_actions = cadre_signee or debut + datetime.timedelta(days=180)
-        for _ in range(nombre):
-            theme = _tirer(rng, THEMES)
-            statut = _tirer(rng, statuts)
-            cout = _euros(rng.lognormvariate(12.3, 0.9))
-            engagement = None
-            if statut in (StatutAction.ENGAGEE, StatutAction.LIVREE):
-                engagement = _entre(rng, min(debut_actions, today), today)
-            action = Action(
-                territoire=territoire,
-                titre=rng.choice(TITRES[theme]),
-                theme=theme,
-                maitre_ouvrage=rng.choice(MAITRES_OUVRAGE),
-                cout=cout,
-                statut=statut,
-                date_engagement=engagement,
-            )
-            lignes = []
-            if engagement:
-                nombre_lignes = _tirer(rng, [(1, 45), (2, 35), (3, 20)])
-            elif statut == StatutAction.ETUDE_PREALABLE:
-                nombre_lignes = _tirer(rng, [(0, 60), (1, 40)])
-            else:
-                nombre_lignes = 0
-            annee = (engagement or today).year
-            for _ in range(nombre_lignes):
-                dispositif = _tirer(rng, DISPOSITIFS)
-                if dispositif == Dispositif.FONDS_VERT and annee < 2023:
-                    dispositif = Dispositif.DETR  # le fonds vert n'existe que depuis 2023
-                demande = _euros(float(cout) * rng.uniform(0.08, 0.45))
-                accorde = None
-                if engagement or rng.random() < 0.3:
-                    accorde = _euros(float(demande) * rng.uniform(0.55, 1.0))
-                    accorde = min(accorde, demande)
-                mesure = rng.choice(list(AXE_DE_LA_MESURE)) if dispositif == Dispositif.FONDS_VERT else ""
-                lignes.append(
-                    Financement(
-                        dispositif=dispositif,
-                        axe_fonds_vert=AXE_DE_LA_MESURE[mesure] if mesure else "",
-                        mesure_fonds_vert=mesure,
-                        montant_demande=demande,
-                        montant_accorde=accorde,
-                        annee=annee,
-                    )
-                )
-            actions.append(action)
-            financements_par_action.append(lignes)
-
-        # Décision sur le risque (rare) et retrait du programme (très rare).
-        tirage = rng.random()
-        if tirage < 0.03:
-            territoire.risque_decision = DecisionRisque.A_RISQUE
-            territoire.risque_justification = "Convention-cadre retardée par le départ du chef de projet."
-            change = True
-        elif tirage < 0.05:
-            territoire.risque_decision = DecisionRisque.PAS_DE_RISQUE
-            territoire.risque_justification = "Actions engagées au premier trimestre, signature programmée."
-            change = True
-        if not cadre_signee and rng.random() < 0.004:
-            territoire.date_retrait = _entre(rng, min(debut + datetime.timedelta(days=200), today), today)
-            change = True
+        change = _crte_inscrire(rng, territoire, cadre=cadre, crte=crte, **contexte)
+        siennes = _actions(rng, territoire=territoire, cadre=cadre, **contexte)
+        change = _risque_et_retrait(rng, territoire, cadre=cadre, **contexte) or change
+        conventions += [cadre] if cadre else []
+        chefs += [chef] if chef else []
+        actions += siennes
         if change:
             modifies.append(territoire)
-        remplis += change or len(conventions) + len(chefs) + len(actions) > avant
+        remplis += bool(change or cadre or chef or siennes)
 
-    lots.creer(Convention, conventions)
-    lots.creer(ChefDeProjet, chefs)
-    lots.modifier(
-        Territoire,
-        modifies,
-        ["crte", "date_inscription_crte", "risque_decision", "risque_justification", "date_retrait"],
+    financements = _enregistrer(
+        lots, conventions=conventions, chefs=chefs, modifies=modifies, actions=actions
     )
-    actions = lots.creer(Action, actions)
-    financements = []
-    for action, lignes in zip(actions, financements_par_action, strict=True):
-        for ligne in lignes:
-            ligne.action = action
-            financements.append(ligne)
-    lots.creer(Financement, financements)
     if remplis or bilan["laureates"]:
         # Trace lue par chaque page et chaque note PDF (bandeau « Données de démonstration »).
         DonneesDemonstration.objects.create(

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from communes.demo import BaseNonBanc, suivi_demo_generer
 from pvd.formats import compte
-from tableau.services import BaseNonBanc, suivi_demo_generer
 
 
 def _codes(valeur):

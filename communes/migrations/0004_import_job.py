@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('communes', '0002_provenance_ort_sans_date'),
+        ('communes', '0003_versions_demonstration'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from territoires.services import FICHIERS, ReferentielError, referentiel_charger
+from communes.services import referentiel_charger
+from territoires.services import FICHIERS, ReferentielError
 
 
 class Command(BaseCommand):
