@@ -115,16 +115,19 @@ test: setup | var
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
-## Bancs de performance (hors make test) : tableaux de bord → bench/resultats.md (base BENCH_DATABASE_URL,
-## par défaut sqlite:///var/bench.sqlite3) ; notes de synthèse → bench/syntheses.md (BENCH_SYNTHESES_DATABASE_URL).
-.PHONY: bench bench-tableau bench-syntheses
-bench: bench-tableau bench-syntheses
+## Bancs de performance (hors make test) : tableaux de bord et import des situations → bench/resultats.md
+## (bases BENCH_DATABASE_URL et BENCH_IMPORT_DATABASE_URL, par défaut var/bench.sqlite3 et var/bench-import.sqlite3) ; notes de synthèse → bench/syntheses.md (BENCH_SYNTHESES_DATABASE_URL).
+.PHONY: bench bench-tableau bench-syntheses bench-import
+bench: bench-tableau bench-syntheses bench-import
 bench-tableau: setup
 	@mkdir -p var
 	$(PY) bench/banc.py
 bench-syntheses: setup
 	@mkdir -p var
 	$(PY) bench/syntheses.py
+bench-import: setup
+	@mkdir -p var
+	$(PY) bench/banc.py --import
 
 ## Test de charge (locust) : gunicorn 2 workers sur PostgreSQL, worker Celery sur Redis, CHARGE_AGENTS agents
 ## pendant 60 s (make charge CHARGE_AGENTS=50,100,200 : un palier chacun, courbe de saturation) → bench/charge.md ;

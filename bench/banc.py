@@ -16,6 +16,10 @@ Dans sa propre base (jamais la base normale) : BENCH_DATABASE_URL, par défaut s
   requêtes SQL ; objectif à ×20 : moins de 100 ms ;
 - un vrai serveur gunicorn (1 processus) : temps de réponse HTTP médians et mémoire de pointe (VmHWM) du
   processus web après toutes les pages, y compris les exports.
+
+`--import` (make bench-import) : le fichier national des situations (une ligne par commune PVD) simulé puis
+importé, dans sa propre base (BENCH_IMPORT_DATABASE_URL, par défaut sqlite:///var/bench-import.sqlite3) qui ne
+reçoit que le référentiel ; durées du contrôle, de l'écriture (verrou tenu) et totale ; objectif < 10 s.
 """
 
 import argparse
@@ -377,20 +381,130 @@ def rapport_ecrire(moteur, section):
 REPETITIONS = 15
 
 
+# Import des situations (make bench-import) ----------------------------------------------------------------
+IMPORT_OBJECTIF_S = 10
+
+
+def mesures_import():
+    """Le fichier national : une ligne par commune PVD de la liste chargée (adhésion et statut du chef de
+    projet), simulé puis importé par le service du worker (import_executer, dans ce processus) ; durées du
+    contrôle, de l'écriture (verrou d'écriture tenu) et totale."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.db import transaction
+
+    from communes.imports import import_confirmer, import_demander, import_executer
+    from comptes.models import User
+    from territoires.models import Commune
+
+    codes = sorted(
+        Commune.objects.pvd().filter(territoire__isnull=False).values_list("code_insee", flat=True)
+    )
+    texte = "code_insee;date_adhesion;statut_chef_projet\n" + "".join(
+        f"{code};2021-05-03;a_recruter\n" for code in codes
+    )
+    admin = User.objects.get(username="demo-admin")
+    resultats = {"lignes": len(codes), "octets": len(texte.encode())}
+    simulation = None
+    for mode in ("simulation", "enregistrement"):
+        debut = time.perf_counter()
+        with transaction.atomic():
+            if mode == "simulation":
+                job = import_demander(
+                    fichier=SimpleUploadedFile("national.csv", texte.encode()), user=admin, appliquer=False
+                )
+            else:
+                job = import_confirmer(simulation=simulation, user=admin)
+        job = import_executer(import_id=job.pk)
+        assert job.etat == "done" and not job.erreurs, (job.erreur, job.erreurs[:3])
+        resultats[mode] = {
+            "total": time.perf_counter() - debut,
+            "controle": job.rapport["duree_controle_s"],
+            "ecriture": job.rapport.get("duree_ecriture_s"),
+            "objets": job.rapport.get("objets_enregistres"),
+        }
+        simulation = job
+    return resultats
+
+
+def rapport_import(moteur, url_base, r):
+    s, e = r["simulation"], r["enregistrement"]
+
+    def entier(n):
+        return f"{n:,}".replace(",", " ")
+
+    lignes = [
+        f"<!-- banc:import-{moteur}:debut -->",
+        f"## Import des situations, {moteur} — {datetime.date.today():%d/%m/%Y}",
+        "",
+        f"Base : `{re.sub(r'//[^@/]*@', '//', url_base)}` (référentiel seul) ; machine : {os.cpu_count()} cœurs "
+        f"(partagés). Fichier national : {entier(r['lignes'])} lignes ({r['octets'] / 1024:.0f} Ko), une par "
+        "commune PVD (adhésion, statut du chef de projet) ; service du worker exécuté dans ce processus.",
+        "",
+        "| mesure | simulation | enregistrement |",
+        "|---|---|---|",
+        f"| contrôle des lignes (lectures seules, aucun verrou) | {s['controle']:.2f} s | {e['controle']:.2f} s |",
+        f"| écriture en une transaction (verrou d'écriture tenu) | — | {e['ecriture']:.2f} s ({entier(e['objets'])} objets) |",
+        f"| total (dépôt compris) | {s['total']:.2f} s | {e['total']:.2f} s |",
+        "",
+        "Objectifs :",
+        "",
+    ]
+    objectifs = [
+        (
+            f"fichier national < {IMPORT_OBJECTIF_S} s : simulation {s['total']:.1f} s, enregistrement {e['total']:.1f} s",
+            max(s["total"], e["total"]) < IMPORT_OBJECTIF_S,
+        )
+    ]
+    lignes += [f"- {'✅' if ok else '❌'} {texte}" for texte, ok in objectifs]
+    lignes += ["", f"<!-- banc:import-{moteur}:fin -->"]
+    return "\n".join(lignes) + "\n", all(ok for _, ok in objectifs)
+
+
+def main_import(url_base):
+    """make bench-import : base du banc recréée avec le référentiel seul (ce que voit une préfecture au
+    premier jour), puis le fichier national simulé et importé."""
+    env = {**environnement(url_base), "MEDIA_ROOT": str(RACINE / "var" / "bench-media")}
+    moteur = "PostgreSQL" if url_base.startswith("postgres") else "SQLite"
+    print(f"Banc de l'import : base {moteur} recréée ({url_base.split('@')[-1]})")
+    base_recreer(url_base)
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "charger_referentiel", "-v0")
+    manage(env, "creer_demo")
+    os.environ.update(env)
+    sys.path.insert(0, str(RACINE))
+    import django
+
+    django.setup()
+    section, ok = rapport_import(moteur, url_base, mesures_import())
+    rapport_ecrire(f"import-{moteur}", section)
+    print(section)
+    return 0 if ok else 1
+
+
 def main():
     global REPETITIONS
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--base", default=os.environ.get("BENCH_DATABASE_URL") or "sqlite:///var/bench.sqlite3"
-    )
+    parser.add_argument("--base", default=None)
     parser.add_argument("--repetitions", type=int, default=REPETITIONS)
+    parser.add_argument(
+        "--import",
+        dest="import_seul",
+        action="store_true",
+        help="seulement le banc de l'import des situations",
+    )
     options = parser.parse_args()
     REPETITIONS = options.repetitions
-    url_base = options.base
+    # Le banc de l'import a sa propre base (par défaut) : il ne touche pas à celle des tableaux de bord.
+    url_base = options.base or (
+        os.environ.get("BENCH_IMPORT_DATABASE_URL" if options.import_seul else "BENCH_DATABASE_URL")
+        or ("sqlite:///var/bench-import.sqlite3" if options.import_seul else "sqlite:///var/bench.sqlite3")
+    )
     if url_base.startswith("sqlite:///") and not Path(url_base[10:]).is_absolute():
         url_base = f"sqlite:///{RACINE / url_base[10:]}"
+    if options.import_seul:
+        return main_import(url_base)
     env = environnement(url_base)
     moteur = "PostgreSQL" if url_base.startswith("postgres") else "SQLite"
 

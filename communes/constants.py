@@ -130,3 +130,20 @@ class DecisionRisque(models.TextChoices):
 
 # Délai pour signer la convention-cadre après l'adhésion.
 DELAI_CONVENTION_CADRE_MOIS = 18
+
+
+class EtatImport(models.TextChoices):
+    """Job d'import d'un fichier de situations (simulation ou enregistrement), exécuté par le worker."""
+
+    QUEUED = "queued", "En file d’attente"
+    RUNNING = "running", "En cours"
+    DONE = "done", "Terminé"
+    FAILED = "failed", "Échec"
+
+
+ETATS_IMPORT_ACTIFS = (EtatImport.QUEUED, EtatImport.RUNNING)
+
+
+class ModeImport(models.TextChoices):
+    SIMULATION = "simulation", "Simulation (rien n’est enregistré)"
+    ENREGISTREMENT = "enregistrement", "Enregistrement"

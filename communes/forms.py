@@ -339,15 +339,21 @@ class FinancementForm(SuiviForm):
 
 class ImportForm(DsfrBaseForm):
     fichier = forms.FileField(
-        label="Fichier CSV",
-        help_text="UTF-8, séparateur point-virgule ou virgule, une ligne par commune ; 5 Mo au plus.",
+        label="Fichier CSV ou XLSX",
+        help_text="CSV (UTF-8 ou Windows-1252, séparateur point-virgule ou virgule) ou classeur XLSX (première "
+        "feuille), une ligne par commune ; 5 Mo au plus.",
     )
     appliquer = forms.BooleanField(
-        label="Enregistrer les situations (sinon : simulation, rien n’est enregistré)", required=False
+        label="Enregistrer directement les situations (sinon : simulation, rien n’est enregistré)",
+        required=False,
     )
 
     def clean_fichier(self):
+        from communes.imports import EXTENSIONS, TAILLE_MAX
+
         fichier = self.cleaned_data["fichier"]
-        if not fichier.name.lower().endswith(".csv"):
-            raise forms.ValidationError("Le fichier doit porter l’extension .csv.")
+        if not fichier.name.lower().endswith(EXTENSIONS):
+            raise forms.ValidationError("Le fichier doit porter l’extension .csv ou .xlsx.")
+        if fichier.size > TAILLE_MAX:
+            raise forms.ValidationError("Fichier trop volumineux (5 Mo au plus).")
         return fichier

@@ -10,12 +10,15 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from communes.constants import (
+    ETATS_IMPORT_ACTIFS,
     MESURES_PAR_AXE,
     STATUTS_ENGAGES,
     AxeFondsVert,
     DecisionRisque,
     Dispositif,
+    EtatImport,
     MesureFondsVert,
+    ModeImport,
     StatutAction,
     StatutChefDeProjet,
     ThemeAction,
@@ -504,3 +507,107 @@ class DonneesDemonstration(models.Model):
 
     def __str__(self):
         return f"{self.perimetre} ({self.territoires_count} territoires)"
+
+
+class ImportQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Chacun ne voit que ses propres imports (le fichier déposé est le sien) : celui d'un autre → 404."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(user=user)
+
+
+class Import(models.Model):
+    """Job d'import d'un fichier de situations (CSV ou XLSX) : file d'attente → en cours → terminé / échec.
+
+    Le worker lit et contrôle le fichier sans transaction d'écriture, puis, en mode enregistrement et sans
+    aucune erreur, applique toutes les lignes dans une seule transaction courte (voir communes.imports)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="demandé par",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    fichier = models.FileField("fichier", upload_to="imports/%Y/%m/")
+    nom_fichier = models.CharField("nom du fichier", max_length=255)
+    mode = models.CharField("mode", max_length=15, choices=ModeImport.choices, default=ModeImport.SIMULATION)
+    simulation = models.ForeignKey(
+        "self",
+        verbose_name="simulation d’origine",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Simulation réussie dont cet enregistrement reprend le fichier.",
+    )
+    etat = models.CharField("état", max_length=10, choices=EtatImport.choices, default=EtatImport.QUEUED)
+    lignes_total = models.PositiveIntegerField("lignes du fichier", default=0)
+    lignes_traitees = models.PositiveIntegerField("lignes traitées", default=0)
+    etape = models.CharField("étape", max_length=100, blank=True)
+    rapport = models.JSONField(
+        "rapport",
+        default=dict,
+        blank=True,
+        help_text="erreurs et notes par ligne ([ligne, colonne, message]), communes mises à jour, durées.",
+    )
+    applique = models.BooleanField("enregistré", default=False)
+    erreur = models.TextField("motif de l’échec", blank=True)
+    task_id = models.CharField("tâche Celery", max_length=50, blank=True)
+    adresse_ip = models.GenericIPAddressField(
+        "adresse IP", null=True, blank=True, help_text="Adresse du dépôt, pour le journal de sécurité."
+    )
+    created_at = models.DateTimeField("demandé le", default=timezone.now)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    objects = ImportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "import de situations"
+        verbose_name_plural = "imports de situations"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"Import {self.pk} ({self.nom_fichier}, {self.get_etat_display()})"
+
+    @property
+    def is_active(self):
+        return self.etat in ETATS_IMPORT_ACTIFS
+
+    @property
+    def is_simulation(self):
+        return self.mode == ModeImport.SIMULATION
+
+    @property
+    def progression(self):
+        """Pourcentage des lignes traitées (0 tant que le fichier n'est pas lu)."""
+        if self.etat == EtatImport.DONE:
+            return 100
+        if not self.lignes_total:
+            return 0
+        return min(99, int(100 * self.lignes_traitees / self.lignes_total))
+
+    @property
+    def erreurs(self):
+        return self.rapport.get("erreurs", [])
+
+    @property
+    def notes(self):
+        return self.rapport.get("notes", [])
+
+    @property
+    def communes_count(self):
+        return len(self.rapport.get("communes", []))
+
+    @property
+    def is_importable(self):
+        """Simulation réussie, sans erreur : « Importer ce fichier » l'enregistre sans nouveau dépôt."""
+        return self.is_simulation and self.etat == EtatImport.DONE and not self.erreurs
+
+    @property
+    def duree(self):
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

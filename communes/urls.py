@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from communes import views
 
@@ -6,6 +6,15 @@ app_name = "communes"
 urlpatterns = [
     path("", views.CommuneListView.as_view(), name="liste"),
     path("import/", views.ImportView.as_view(), name="import"),
+    re_path(
+        r"^import/modele\.(?P<format_modele>csv|xlsx)$",
+        views.ImportModeleView.as_view(),
+        name="import_modele",
+    ),
+    path("import/<int:pk>/", views.ImportDetailView.as_view(), name="import_detail"),
+    path("import/<int:pk>/etat.json", views.ImportEtatView.as_view(), name="import_etat"),
+    path("import/<int:pk>/rapport.csv", views.ImportRapportView.as_view(), name="import_rapport"),
+    path("import/<int:pk>/importer/", views.ImportConfirmerView.as_view(), name="import_confirmer"),
     path("<str:code_insee>/", views.CommuneDetailView.as_view(), name="detail"),
     path("<str:code_insee>/territoire/", views.TerritoireView.as_view(), name="territoire"),
     path("<str:code_insee>/adhesion/", views.AdhesionView.as_view(), name="adhesion"),

@@ -1,16 +1,18 @@
+import csv
 import datetime
 import hashlib
+import io
 
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Sum
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
-from django.views.generic import DetailView, FormView
+from django.views.generic import DetailView, FormView, View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
@@ -19,7 +21,15 @@ from communes.constants import DELAI_CONVENTION_CADRE_MOIS, ETAPES, Phase, TypeC
 from communes.exports import communes_exporter
 from communes.filters import CommuneFilter
 from communes.historique import historique_territoire, valeur_affichee
-from communes.imports import COLONNES, statuts_importer
+from communes.imports import (
+    COLONNES,
+    FichierInvalide,
+    import_autorise,
+    import_confirmer,
+    import_demander,
+    modele_lignes,
+    rapport_csv,
+)
 from communes.models import (
     Action,
     Avenant,
@@ -28,6 +38,7 @@ from communes.models import (
     Convention,
     Crte,
     Financement,
+    Import,
     Ort,
     Territoire,
     VersionDepartement,
@@ -44,9 +55,9 @@ from communes.services import (
 )
 from communes.tables import CommuneTable, PageEnDeuxTemps
 from comptes.constants import Role
-from comptes.models import TypeEvenement
-from comptes.securite import evenement_securite_enregistrer
-from pvd.formats import compte, date_longue, montant
+from comptes.securite import adresse_ip
+from pvd.formats import date_longue, montant
+from pvd.tableur import classeur_creer, classeur_reponse, feuille_ecrire
 from territoires.breadcrumbs import breadcrumb_for
 from territoires.models import ChargementListe, Commune, Departement, alphabetique
 
@@ -557,37 +568,136 @@ class ConfirmationView(SuiviEditView):
         )
 
 
-class ImportView(FormView):
-    """Import des situations depuis un CSV, réservé aux administrateurs : simulation puis enregistrement."""
+class _ImportAutoriseMixin:
+    """Import : agents départementaux (leurs communes) et administrateurs ; les autres → 403."""
+
+    def dispatch(self, request, *args, **kwargs):
+        if not import_autorise(request.user):
+            raise PermissionDenied(
+                "L’import des situations est réservé aux agents départementaux et aux administrateurs."
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ImportView(_ImportAutoriseMixin, FormView):
+    """Dépôt d'un fichier de situations (CSV ou XLSX) : le contrôle et l'enregistrement se font dans le worker
+    (communes.imports) ; la page du job suit leur avancement."""
 
     plan_du_site = "Import des tableaux des départements"
-    plan_du_site_roles = (Role.ADMINISTRATEUR,)
+    plan_du_site_roles = (Role.DEPARTEMENTAL, Role.ADMINISTRATEUR)
 
     template_name = "communes/import.html"
     form_class = forms.ImportForm
 
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.role != Role.ADMINISTRATEUR:
-            raise PermissionDenied("L’import des situations est réservé aux administrateurs.")
-        return super().dispatch(request, *args, **kwargs)
-
     def form_valid(self, form):
-        rapport = statuts_importer(
-            fichier=form.cleaned_data["fichier"],
-            user=self.request.user,
-            appliquer=form.cleaned_data["appliquer"],
-        )
-        if rapport.applique:
-            messages.success(
-                self.request, f"{compte(len(rapport.communes), 'commune mise', 'communes mises')} à jour."
-            )
-            evenement_securite_enregistrer(
-                type=TypeEvenement.IMPORT,
-                request=self.request,
+        try:
+            job = import_demander(
+                fichier=form.cleaned_data["fichier"],
                 user=self.request.user,
-                detail=f"{form.cleaned_data['fichier'].name} : {compte(len(rapport.communes), 'commune mise', 'communes mises')} à jour",
+                appliquer=form.cleaned_data["appliquer"],
+                adresse_ip=adresse_ip(self.request),
             )
-        return self.render_to_response(self.get_context_data(form=form, rapport=rapport))
+        except FichierInvalide as exc:
+            form.add_error("fichier", exc.message)
+            return self.form_invalid(form)
+        return redirect(reverse("communes:import_detail", args=[job.pk]))
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(title="Import des situations", colonnes=COLONNES, **kwargs)
+        return super().get_context_data(
+            title="Import des situations",
+            colonnes=COLONNES,
+            imports=Import.objects.for_user(self.request.user)[:10],
+            breadcrumb=[("Communes PVD", reverse("communes:liste"))],
+            **kwargs,
+        )
+
+
+class ImportDetailView(DetailView):
+    """Un job d'import : avancement (rafraîchi par static/js/imports.js, ou sans JavaScript par la page
+    elle-même), puis résumé, erreurs par ligne et rapport à télécharger."""
+
+    template_name = "communes/import_detail.html"
+    context_object_name = "job"
+
+    def get_queryset(self):
+        return Import.objects.for_user(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            title=f"Import de {self.object.nom_fichier}",
+            rafraichir=self.object.is_active,
+            peut_importer=import_autorise(self.request.user),
+            breadcrumb=[
+                ("Communes PVD", reverse("communes:liste")),
+                ("Import des situations", reverse("communes:import")),
+            ],
+            **kwargs,
+        )
+
+
+class ImportEtatView(View):
+    """État d'un job d'import, en JSON, lu par static/js/imports.js."""
+
+    def get(self, request, pk):
+        job = get_object_or_404(Import.objects.for_user(request.user), pk=pk)
+        return JsonResponse(
+            {
+                "id": job.pk,
+                "etat": job.etat,
+                "etat_label": job.get_etat_display(),
+                "etape": job.etape,
+                "progression": job.progression,
+                "lignes_traitees": job.lignes_traitees,
+                "lignes_total": job.lignes_total,
+                "termine": not job.is_active,
+            }
+        )
+
+
+class ImportRapportView(View):
+    """Rapport d'un job terminé : une ligne par erreur ou note, en CSV."""
+
+    def get(self, request, pk):
+        job = get_object_or_404(Import.objects.for_user(request.user), pk=pk)
+        reponse = HttpResponse(rapport_csv(job), content_type="text/csv; charset=utf-8")
+        reponse["Content-Disposition"] = f'attachment; filename="rapport-import-{job.pk}.csv"'
+        return reponse
+
+
+class ImportConfirmerView(_ImportAutoriseMixin, View):
+    """« Importer ce fichier » depuis une simulation réussie : un nouveau job d'enregistrement, même fichier."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        simulation = get_object_or_404(Import.objects.for_user(request.user), pk=pk)
+        try:
+            job = import_confirmer(simulation=simulation, user=request.user, adresse_ip=adresse_ip(request))
+        except FichierInvalide as exc:
+            messages.error(request, exc.message)
+            return redirect(reverse("communes:import_detail", args=[simulation.pk]))
+        return redirect(reverse("communes:import_detail", args=[job.pk]))
+
+
+class ImportModeleView(_ImportAutoriseMixin, View):
+    """Modèle de fichier à remplir : toutes les colonnes, une ligne d'exemple ; en XLSX, une seconde feuille
+    décrit chaque colonne ; en CSV (UTF-8 avec BOM, « ; »), la description suit l'exemple."""
+
+    def get(self, request, format_modele):
+        entetes, exemple, descriptions = modele_lignes()
+        if format_modele == "csv":
+            tampon = io.StringIO()
+            ecrivain = csv.writer(tampon, delimiter=";")
+            ecrivain.writerows([list(COLONNES), exemple])
+            reponse = HttpResponse("\ufeff" + tampon.getvalue(), content_type="text/csv; charset=utf-8")
+            reponse["Content-Disposition"] = 'attachment; filename="modele-import-situations.csv"'
+            return reponse
+        classeur = classeur_creer()
+        feuille_ecrire(classeur, titre="Situations", colonnes=entetes, lignes=[exemple])
+        feuille_ecrire(
+            classeur,
+            titre="Colonnes",
+            colonnes=["Colonne", "Identifiant", "Contenu"],
+            lignes=[[c.libelle, nom, c.description] for nom, c in COLONNES.items()],
+        )
+        return classeur_reponse(classeur, nom_fichier="modele-import-situations")

@@ -76,6 +76,17 @@ class User(AbstractUser):
         return self.role in (Role.NATIONAL, Role.ADMINISTRATEUR)
 
     @property
+    def can_import(self):
+        """Import des situations des communes : les agents départementaux (celles de leur département, la
+        règle de la saisie) et les administrateurs (toutes) ; le régional et le national ne modifient pas le
+        suivi des communes."""
+        if not self.is_active:
+            return False
+        if self.role == Role.ADMINISTRATEUR:
+            return True
+        return self.role == Role.DEPARTEMENTAL and self.departement_id is not None
+
+    @property
     def territoire_label(self):
         if self.role == Role.DEPARTEMENTAL and self.departement_id:
             return f"{self.departement.nom} ({self.departement_id})"

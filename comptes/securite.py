@@ -21,8 +21,9 @@ def adresse_ip(request):
     return request.META.get("REMOTE_ADDR") or None
 
 
-def evenement_securite_enregistrer(*, type, request=None, user=None, username="", detail=""):
-    """Enregistre l'événement et l'écrit dans les journaux ; renvoie la ligne."""
+def evenement_securite_enregistrer(*, type, request=None, user=None, username="", detail="", adresse=None):
+    """Enregistre l'événement et l'écrit dans les journaux ; renvoie la ligne. adresse : celle du client quand
+    l'événement est enregistré hors de sa requête (job du worker, lue au dépôt)."""
     if user is not None and not getattr(user, "pk", None):
         user = None
     username = username or (user.get_username() if user is not None else "")
@@ -30,7 +31,7 @@ def evenement_securite_enregistrer(*, type, request=None, user=None, username=""
         type=type,
         user=user,
         username=username[:150],
-        adresse_ip=adresse_ip(request),
+        adresse_ip=adresse_ip(request) or adresse,
         detail=detail[:500],
     )
     logger.info(

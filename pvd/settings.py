@@ -292,6 +292,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("GENERATIONS_REPRISE_S", default=60.0),
     },
 }
+# Imports de situations dont le message s'est perdu (worker arrêté) : passés en échec (communes.tasks).
+CELERY_BEAT_SCHEDULE["imports-abandonnes-clore"] = {
+    "task": "communes.imports_abandonnes_clore_task",
+    "schedule": 300.0,
+}
 # Journal de sécurité (comptes.EvenementSecurite) : durée de conservation, purge chaque nuit par beat.
 SECURITE_CONSERVATION_JOURS = env.int("SECURITE_CONSERVATION_JOURS", default=365)
 CELERY_BEAT_SCHEDULE["evenements-securite-purger"] = {

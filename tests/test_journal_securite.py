@@ -83,16 +83,23 @@ def test_changement_de_role_ou_de_territoire_par_l_administration(client, user_a
     assert len(evenements(TypeEvenement.ROLE_TERRITOIRE)) == 1
 
 
-def test_import_applique(client, user_admin):
+def test_import_applique(client, user_admin, settings, tmp_path):
+    from communes.imports import import_executer
+    from communes.models import Import
+
+    settings.MEDIA_ROOT = tmp_path
     client.force_login(user_admin)
     contenu = "code_insee;statut_chef_projet\n35019;vacant\n"
     fichier = SimpleUploadedFile("situations.csv", contenu.encode(), content_type="text/csv")
     client.post(reverse("communes:import"), {"fichier": fichier}, REMOTE_ADDR=ADRESSE)
+    import_executer(import_id=Import.objects.get().pk)
     assert evenements(TypeEvenement.IMPORT) == []  # simulation : rien d'importé
     fichier = SimpleUploadedFile("situations.csv", contenu.encode(), content_type="text/csv")
     client.post(reverse("communes:import"), {"fichier": fichier, "appliquer": "on"}, REMOTE_ADDR=ADRESSE)
+    import_executer(import_id=Import.objects.order_by("-pk")[0].pk)
     evenement = seul(TypeEvenement.IMPORT)
     assert evenement.user == user_admin and "situations.csv" in evenement.detail
+    assert evenement.adresse_ip == ADRESSE  # lue au dépôt, enregistrée par le worker
 
 
 def test_jeton_d_api_cree_puis_utilise(client, user_admin):

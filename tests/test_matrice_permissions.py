@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLResolver, get_resolver, reverse
 
 from communes.constants import TypeConvention
-from communes.models import Action, Avenant, Convention, Financement, Territoire
+from communes.models import Action, Avenant, Convention, Financement, Import, Territoire
 from comptes.models import User
 from syntheses.constants import EtatGeneration
 from syntheses.models import Campagne, Generation, Lot, SectionDepartementale, Synthese, VersionPdf
@@ -94,10 +94,45 @@ def creation_club(role, territoire, methode):
     return {200, 302} if role == "demo-departement" else {403}
 
 
-def administrateur_seulement(role, territoire, methode):
+def import_depot(role, territoire, methode):
+    """Dépôt d'un fichier de situations : agents départementaux et administrateurs (POST vide → le formulaire
+    et son erreur) ; le régional et le national ne modifient pas le suivi → 403."""
     if role == "anonyme":
         return {302}
-    return {200} if role == "demo-admin" else {403}
+    return {200} if role in ("demo-departement", "demo-admin") else {403}
+
+
+def import_modele(role, territoire, methode):
+    if role == "anonyme":
+        return {302}
+    if role in ("demo-departement", "demo-admin"):
+        return {200} if methode == "GET" else {405}
+    return {403}
+
+
+def import_job(o, t):
+    """Un job d'import de demo-departement (propre) et un d'un agent de l'Ain (autre)."""
+    return {"pk": o[t]["import"].pk}
+
+
+def import_lecture(role, territoire, methode):
+    """Page, état et rapport d'un job d'import : seulement pour son auteur ; celui d'un autre → 404."""
+    if role == "anonyme":
+        return {302}
+    if methode == "POST":
+        return {405}
+    return {200} if role == "demo-departement" and territoire == PROPRE else {404}
+
+
+def import_confirmation(role, territoire, methode):
+    """« Importer ce fichier » (POST) : l'auteur de la simulation → redirection vers le nouveau job."""
+    if role == "anonyme":
+        return {302}
+    if role in ("demo-region", "demo-national"):
+        return {403}
+    if methode == "GET":
+        return {405}
+    return {302} if role == "demo-departement" and territoire == PROPRE else {404}
 
 
 def publique(*statuts_get, post=None):
@@ -199,7 +234,12 @@ MATRICE = {
     "compte": Regle(sans, compte),
     "rappels:desinscription": Regle(jeton_desinscription, desinscription),
     "communes:liste": Regle(sans, lecture_libre),
-    "communes:import": Regle(sans, administrateur_seulement),
+    "communes:import": Regle(sans, import_depot),
+    "communes:import_modele": Regle(lambda o, t: {"format_modele": "xlsx"}, import_modele),
+    "communes:import_detail": Regle(import_job, import_lecture),
+    "communes:import_etat": Regle(import_job, import_lecture),
+    "communes:import_rapport": Regle(import_job, import_lecture),
+    "communes:import_confirmer": Regle(import_job, import_confirmation),
     "communes:detail": Regle(commune, lecture_territoriale()),
     "communes:territoire": Regle(commune, edition),
     "communes:adhesion": Regle(commune, edition),
@@ -576,6 +616,18 @@ def objets(settings, tmp_path):
         }
     for t, valeurs in objets_syntheses().items():
         resultat[t].update(valeurs)
+    agent_01, _ = User.objects.get_or_create(
+        username="agent-01-matrice", defaults={"role": "departemental", "departement_id": "01"}
+    )
+    for t, user in ((PROPRE, User.objects.get(username="demo-departement")), (AUTRE, agent_01)):
+        job = Import.objects.create(
+            user=user,
+            nom_fichier="situations.csv",
+            etat="done",
+            rapport={"erreurs": [], "notes": [], "communes": [TERRITOIRES[t]["commune"]], "lignes": 1},
+        )
+        job.fichier.save("situations.csv", ContentFile(b"code_insee\n" + TERRITOIRES[t]["commune"].encode()))
+        resultat[t]["import"] = job
     resultat.update(objets_echanges(resultat))
     return resultat
 

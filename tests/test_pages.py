@@ -75,8 +75,8 @@ def test_la_page_des_cookies_nomme_les_deux_seuls_cookies(client, settings):
     "utilisateur, present, absent",
     [
         (None, {"Aide", "Mentions légales"}, {"Communes PVD", "Mon compte"}),
-        ("user_departemental", {"Communes PVD", "Nouvelle réunion de club"}, {"Import des tableaux des départements", "Ouvrir une campagne"}),
-        ("user_regional", {"Communes PVD", "Notes de synthèse régionales"}, {"Nouvelle réunion de club", "Tableau de bord national"}),
+        ("user_departemental", {"Communes PVD", "Nouvelle réunion de club", "Import des tableaux des départements"}, {"Ouvrir une campagne"}),
+        ("user_regional", {"Communes PVD", "Notes de synthèse régionales"}, {"Nouvelle réunion de club", "Tableau de bord national", "Import des tableaux des départements"}),
         ("user_national", {"Tableau de bord national", "Ouvrir une campagne"}, {"Import des tableaux des départements"}),
         ("user_admin", {"Import des tableaux des départements", "Tableau de bord national"}, {"Nouvelle réunion de club"}),
     ],

@@ -387,6 +387,7 @@ def test_mon_compte_exige_la_connexion(client):
 def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
     from celery.schedules import crontab
 
+    import communes.tasks  # noqa: F401
     import comptes.tasks  # noqa: F401
     import echanges.tasks  # noqa: F401
     import rappels.tasks  # noqa: F401 (enregistre les tâches, comme l'autodiscover du worker)
@@ -402,6 +403,7 @@ def test_planification_beat_chaque_jour_a_7_heures_heure_de_paris(settings):
         "notifications-resume-quotidien",  # résumé quotidien des notifications (echanges), à 7 h 30
         "notifications-valeurs-a-confirmer",  # valeurs des fichiers officiels à confirmer, chaque nuit
         "chiffres-prechauffer",  # chiffres des tableaux de bord calculés d'avance (chaque minute)
+        "imports-abandonnes-clore",  # imports de situations perdus (worker arrêté) : échec, toutes les 5 min
     }
     for nom, entree in settings.CELERY_BEAT_SCHEDULE.items():
         assert entree["task"] in app.tasks
