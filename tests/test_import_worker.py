@@ -23,14 +23,17 @@ ENREGISTREMENT_MAX_S = 5
 
 @pytest.fixture
 def base_propre(django_db_setup, django_db_blocker):
-    """Ces tests écrivent pour de vrai (le worker et le serveur lisent la base) : ce qu'ils ont créé est
-    retiré à la fin."""
+    """Ces tests écrivent pour de vrai (le worker et le serveur lisent la base) : à la fin, ce qu'ils ont créé
+    est retiré et ce qu'ils ont modifié (dates d'adhésion de la liste PVD, chefs de projet…) est remis tel quel,
+    pour que les tests suivants lisent la base des fichiers officiels."""
     with django_db_blocker.unblock():
-        from communes.models import Action, ChefDeProjet, Convention, Import
+        from communes.models import Action, ChefDeProjet, Convention, Import, Ort, Territoire
         from comptes.models import EvenementSecurite
 
         modeles = (Action, ChefDeProjet, Convention, Import, EvenementSecurite)
         avant = {m: m.objects.order_by("-pk").values_list("pk", flat=True).first() or 0 for m in modeles}
+        suivis = (Convention, ChefDeProjet, Ort, Territoire)
+        lignes = {m: {v["id"]: v for v in m.objects.values()} for m in suivis}
         historiques = (Action.history.model, ChefDeProjet.history.model, Convention.history.model)
         avant_h = {
             h: h.objects.order_by("-history_id").values_list("history_id", flat=True).first() or 0
@@ -42,6 +45,13 @@ def base_propre(django_db_setup, django_db_blocker):
             h.objects.filter(history_id__gt=dernier).delete()
         for m, dernier in avant.items():
             m.objects.filter(pk__gt=dernier).delete()
+        for m, valeurs in lignes.items():
+            changees = [m(**v) for v in m.objects.values() if v["id"] in valeurs and v != valeurs[v["id"]]]
+            for objet in changees:
+                for champ, valeur in valeurs[objet.pk].items():
+                    setattr(objet, champ, valeur)
+            champs = [f.attname for f in m._meta.concrete_fields if not f.primary_key]
+            m.objects.bulk_update(changees, champs, batch_size=500)
 
 
 def _attendre(job_id, worker, journal, *, limite_s=120, pendant=None):
@@ -101,9 +111,15 @@ def test_un_vrai_worker_simule_puis_importe_le_fichier(base_propre, django_db_bl
             from comptes.models import User
 
             user = User.objects.get(username="demo-departement")
-            contenu = (
-                "code_insee;statut_chef_projet;date_adhesion\n35012;vacant;2021-05-03\n35019;a_recruter;\n"
+            # Une date d'adhésion différente de celle en base (d'autres tests ont pu la changer) : l'import
+            # l'enregistre toujours.
+            actuelle = Convention.objects.filter(
+                territoire__communes__code_insee="35012", type="adhesion"
+            ).first()
+            date_adhesion = (
+                "2021-05-04" if actuelle and str(actuelle.date_signature) == "2021-05-03" else "2021-05-03"
             )
+            contenu = f"code_insee;statut_chef_projet;date_adhesion\n35012;vacant;{date_adhesion}\n35019;a_recruter;\n"
             simulation = _attendre(
                 _deposer(user, contenu.encode("cp1252"), "situations.csv", appliquer=False).pk,
                 worker,
