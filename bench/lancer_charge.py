@@ -55,6 +55,8 @@ DEPARTEMENTS = [
     "80",
     "88",
 ]
+
+
 def arrivees_par_seconde(utilisateurs):
     """Agents qui se connectent chaque seconde : 2 jusqu'à 50 agents, 4 au-delà (la connexion vérifie un mot
     de passe Argon2, 0,3 s de CPU : 4 par seconde occupent déjà plus d'un cœur)."""

@@ -1,4 +1,4 @@
-"""Worker des exercices de panne (tests/test_pannes.py) : le vrai worker de PVD Suivi (pvd.celery), lancé
+"""Worker des exercices de panne (tests/pvd/test_pannes.py) : le vrai worker de PVD Suivi (pvd.celery), lancé
 par `celery -A tests.pannes_worker worker`, dont le rendu PDF peut être ralenti pour qu'un test le tue à
 coup sûr pendant la mise en page.
 

@@ -210,7 +210,7 @@ MATRICE = {
     "proconnect-retour": Regle(sans, publique(404)),
     "sante": Regle(sans, publique(200, 503, post=[405])),
     # Mot de passe oublié : pages publiques (POST vide → le formulaire et son erreur) ; lien faux → page « lien
-    # plus valable », en GET comme en POST (tests/test_mot_de_passe.py).
+    # plus valable », en GET comme en POST (tests/comptes/test_mot_de_passe.py).
     "password_reset": Regle(sans, publique(200)),
     "password_reset_done": Regle(sans, publique(200, post=[405])),
     "password_reset_confirm": Regle(lambda o, t: {"uidb64": "MQ", "token": "faux-jeton"}, publique(200)),
@@ -288,7 +288,7 @@ MATRICE = {
         ),
     ),
     "tableau:region": Regle(region, lecture_territoriale()),
-    # Recherche de l'en-tête : résultats limités au territoire de l'utilisateur (tests/test_recherche.py).
+    # Recherche de l'en-tête : résultats limités au territoire de l'utilisateur (tests/territoires/test_recherche.py).
     "territoires:recherche": Regle(sans, lecture_libre),
     "tableau:departement": Regle(departement, lecture_territoriale()),
     "tableau:carte_json": Regle(sans, lecture_libre),
@@ -513,7 +513,7 @@ MATRICE_ECHANGES = {
     "echanges:fil_commune": (commune, lecture_territoriale(get_only=False)),
     # Commentaire « tous les niveaux » de demo-departement (propre) ou d'un agent de l'Ain (autre) : seul
     # l'auteur le modifie (POST vide → formulaire) ; qui le lit → 403 ; qui ne le lit pas → 404. Les autres
-    # visibilités : tests/test_echanges_commentaires.py (test_visibilite_appliquee_sur_chaque_page).
+    # visibilités : tests/echanges/test_commentaires.py (test_visibilite_appliquee_sur_chaque_page).
     "echanges:commentaire_modifier": (
         lambda o, t: {"pk": o[t]["commentaire"].pk},
         lambda r, t, m: (

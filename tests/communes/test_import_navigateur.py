@@ -7,9 +7,9 @@ import re
 import pytest
 
 from tests.accessibilite import verifier_accessibilite
+from tests.communes.test_import_worker import base_propre  # noqa: F401 - fixture
 from tests.processus import arreter, broker_vider, process_env, worker_lancer
-from tests.test_import_worker import base_propre  # noqa: F401 - fixture
-from tests.test_navigateur import se_connecter
+from tests.pvd.test_navigateur import se_connecter
 
 CONTENU = "code_insee;Statut du chef de projet;Date de la convention d’adhésion\n35012;vacant;2021-05-03\n99999;vacant;\n"
 

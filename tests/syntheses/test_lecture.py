@@ -19,9 +19,9 @@ from syntheses.services import (
     synthese_vue_ensemble_enregistrer,
 )
 from territoires.models import Departement
+from tests.syntheses.test_vues import _requetes
+from tests.syntheses.test_workflow import agent, rediger, soumettre_complet
 from tests.syntheses_outils import campagne
-from tests.test_syntheses_vues import _requetes
-from tests.test_syntheses_workflow import agent, rediger, soumettre_complet
 
 pytestmark = pytest.mark.django_db
 

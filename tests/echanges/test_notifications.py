@@ -32,8 +32,8 @@ from syntheses.services import (
     synthese_valider,
     synthese_vue_ensemble_enregistrer,
 )
+from tests.syntheses.test_workflow import soumettre_complet
 from tests.syntheses_outils import campagne
-from tests.test_syntheses_workflow import soumettre_complet
 
 pytestmark = pytest.mark.django_db
 

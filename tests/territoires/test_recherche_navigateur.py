@@ -9,7 +9,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from tests.accessibilite import verifier_accessibilite
-from tests.test_navigateur import se_connecter
+from tests.pvd.test_navigateur import se_connecter
 
 pytestmark = pytest.mark.browser
 

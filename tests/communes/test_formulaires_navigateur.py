@@ -18,7 +18,7 @@ from communes.constants import (
     StatutChefDeProjet,
     TypeConvention,
 )
-from tests.test_navigateur import se_connecter
+from tests.pvd.test_navigateur import se_connecter
 
 pytestmark = pytest.mark.browser
 

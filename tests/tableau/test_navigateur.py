@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.donnees import departements_officiels
-from tests.test_navigateur import se_connecter
+from tests.pvd.test_navigateur import se_connecter
 
 pytestmark = pytest.mark.browser
 

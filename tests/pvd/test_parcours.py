@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from tests.accessibilite import rapport, verifier_accessibilite
 from tests.donnees import communes_pvd
+from tests.syntheses.test_worker import serveur_worker, worker  # noqa: F401 (fixtures)
 from tests.syntheses_outils import campagne, pdftotext
-from tests.test_syntheses_worker import serveur_worker, worker  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 

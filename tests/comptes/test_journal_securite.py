@@ -14,7 +14,7 @@ from api.services import jeton_api_creer
 from comptes.models import EvenementSecurite, TypeEvenement, User
 from comptes.securite import evenements_securite_purger
 from territoires.models import Departement
-from tests.test_journaux import journal_json  # noqa: F401 (fixture)
+from tests.pvd.test_journaux import journal_json  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 

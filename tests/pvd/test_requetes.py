@@ -26,7 +26,7 @@ def test_liste_des_communes_meme_nombre_de_requetes_pour_1_et_50_lignes(client, 
 
 
 def test_pages_territoires_meme_nombre_de_requetes(client, user_national):
-    # Tableaux de bord : voir aussi tests/test_tableau.py (cache froid et chaud, 1 à 50 communes).
+    # Tableaux de bord : voir aussi tests/tableau/test_tableau.py (cache froid et chaud, 1 à 50 communes).
     client.force_login(user_national)
     # Le bloc « depuis votre dernière visite » a son propre cache : rempli d'abord, il n'est pas compté.
     from echanges.quoi_de_neuf import resume

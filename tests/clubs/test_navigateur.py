@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from clubs.constants import Format, Public
 from clubs.models import ReunionClub
 from comptes.models import User
-from tests.test_navigateur import se_connecter
+from tests.pvd.test_navigateur import se_connecter
 
 pytestmark = pytest.mark.browser
 

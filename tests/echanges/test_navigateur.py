@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.accessibilite import verifier_accessibilite
-from tests.test_navigateur import se_connecter
+from tests.pvd.test_navigateur import se_connecter
 
 pytestmark = pytest.mark.browser
 

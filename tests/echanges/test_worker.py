@@ -7,7 +7,7 @@ import pytest
 from django.db import transaction
 
 from tests.processus import arreter, process_env, worker_lancer
-from tests.test_rappels import _emails_deposes
+from tests.rappels.test_rappels import _emails_deposes
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ def test_un_vrai_worker_envoie_le_lien(django_db_setup, django_db_blocker, tmp_p
     from django.test import Client
 
     from tests.processus import arreter, broker_vider, process_env, worker_lancer
-    from tests.test_rappels import _emails_deposes
+    from tests.rappels.test_rappels import _emails_deposes
 
     boite = tmp_path / "emails"
     boite.mkdir()
