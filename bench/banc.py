@@ -215,6 +215,9 @@ def _vmhwm(pid):
 
 
 def mesures_serveur(env, repetitions):
+    # Un cache propre au processus gunicorn : son premier affichage mesure le calcul à froid (le cache partagé
+    # par défaut, en fichiers, porterait les chiffres déjà calculés par les mesures en processus).
+    env = {**env, "CACHE_URL": env.get("CACHE_URL") or "locmemcache://"}
     port = port_libre()
     serveur = subprocess.Popen(
         [

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.generic import DetailView, FormView, View
 from django_filters.views import FilterView
-from django_tables2 import SingleTableMixin
+from django_tables2 import RequestConfig
 
 from communes import forms
 from communes.constants import DELAI_CONVENTION_CADRE_MOIS, ETAPES, Phase, TypeConvention
@@ -69,18 +69,16 @@ CACHE_LISTE = "communes:liste:v1"
 CACHE_LISTE_DUREE = 600
 
 
-class CommuneListView(SingleTableMixin, FilterView):
+class CommuneListView(FilterView):
+    """Liste filtrable : le tableau (django-tables2) n'est construit que s'il n'est pas déjà en cache."""
+
     plan_du_site = "Communes PVD"
-    table_class = CommuneTable
     filterset_class = CommuneFilter
     template_name = "communes/commune_list.html"
 
     def get_queryset(self):
         # Les communes sorties de la liste restent atteignables (filtre « Liste PVD », voir CommuneFilter).
         return CommunePvd.objects.for_user(self.request.user).pvd_et_sorties().with_territoire().with_suivi()
-
-    def get_table_data(self):
-        return PageEnDeuxTemps(super().get_table_data())
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "user": self.request.user}
@@ -126,13 +124,13 @@ class CommuneListView(SingleTableMixin, FilterView):
         )
         cle = self.cle_tableau()
         tableau_html = cache.get(cle)
-        if tableau_html is not None:
-            # Ni tableau ni pagination à calculer : le formulaire de filtres et le tableau déjà rendu.
-            return super(SingleTableMixin, self).get_context_data(tableau_html=tableau_html, **kwargs)
-        context = super().get_context_data(**kwargs)
-        context["tableau_html"] = context["table"].as_html(self.request)
-        cache.set(cle, context["tableau_html"], CACHE_LISTE_DUREE)
-        return context
+        if tableau_html is None:
+            table = CommuneTable(PageEnDeuxTemps(self.object_list), **self.get_table_kwargs())
+            RequestConfig(self.request, paginate={"per_page": CommuneTable._meta.per_page}).configure(table)
+            tableau_html = table.as_html(self.request)
+            cache.set(cle, tableau_html, CACHE_LISTE_DUREE)
+            kwargs["table"] = table
+        return super().get_context_data(tableau_html=tableau_html, **kwargs)
 
 
 def _commune(user, code_insee):
